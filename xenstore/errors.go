@@ -1,0 +1,114 @@
+package xenstore
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// Sentinel errors. Each is the errno xenstored names in its XS_ERROR reply,
+// so errors.Is matches the sentinel, the syscall.Errno and, where the
+// standard library defines one, the io/fs error (fs.ErrNotExist,
+// fs.ErrPermission, fs.ErrExist).
+var (
+	ErrInvalid      error = syscall.EINVAL    // EINVAL: malformed request or path
+	ErrPermission   error = syscall.EACCES    // EACCES: the node's permissions refuse it
+	ErrExist        error = syscall.EEXIST    // EEXIST
+	ErrIsDir        error = syscall.EISDIR    // EISDIR
+	ErrNotExist     error = syscall.ENOENT    // ENOENT: no such node (or parent)
+	ErrNoMem        error = syscall.ENOMEM    // ENOMEM
+	ErrQuota        error = syscall.ENOSPC    // ENOSPC: a quota is exhausted
+	ErrIO           error = syscall.EIO       // EIO
+	ErrNotEmpty     error = syscall.ENOTEMPTY // ENOTEMPTY
+	ErrNotSupported error = syscall.ENOSYS    // ENOSYS: unknown message type
+	ErrReadOnly     error = syscall.EROFS     // EROFS
+	ErrBusy         error = syscall.EBUSY     // EBUSY
+	ErrAgain        error = syscall.EAGAIN    // EAGAIN: transaction conflict, redo it
+	ErrIsConn       error = syscall.EISCONN   // EISCONN
+	ErrTooBig       error = syscall.E2BIG     // E2BIG: value or request too large
+	ErrNotPermitted error = syscall.EPERM     // EPERM: operation needs privilege
+)
+
+// xsdErrors is xsd_errors[] from xs_wire.h, in its order: the names the
+// daemon sends in XS_ERROR payloads.
+var xsdErrors = []struct {
+	name  string
+	errno syscall.Errno
+}{
+	{"EINVAL", syscall.EINVAL},
+	{"EACCES", syscall.EACCES},
+	{"EEXIST", syscall.EEXIST},
+	{"EISDIR", syscall.EISDIR},
+	{"ENOENT", syscall.ENOENT},
+	{"ENOMEM", syscall.ENOMEM},
+	{"ENOSPC", syscall.ENOSPC},
+	{"EIO", syscall.EIO},
+	{"ENOTEMPTY", syscall.ENOTEMPTY},
+	{"ENOSYS", syscall.ENOSYS},
+	{"EROFS", syscall.EROFS},
+	{"EBUSY", syscall.EBUSY},
+	{"EAGAIN", syscall.EAGAIN},
+	{"EISCONN", syscall.EISCONN},
+	{"E2BIG", syscall.E2BIG},
+	{"EPERM", syscall.EPERM},
+}
+
+// ErrnoForName maps an XS_ERROR name ("ENOENT") to its errno. An unknown
+// name gives EINVAL and false, as libxenstore does.
+func ErrnoForName(name string) (syscall.Errno, bool) {
+	for _, e := range xsdErrors {
+		if e.name == name {
+			return e.errno, true
+		}
+	}
+	return syscall.EINVAL, false
+}
+
+// ErrorName gives the XS_ERROR name for err: the name of the first errno of
+// xsd_errors that err matches, else "EINVAL". The in-process daemon uses it
+// to answer requests.
+func ErrorName(err error) string {
+	for _, e := range xsdErrors {
+		if errors.Is(err, e.errno) {
+			return e.name
+		}
+	}
+	return "EINVAL"
+}
+
+// Error is a request that xenstored (or the client's own validation)
+// refused. It unwraps to the errno, so errors.Is(err, ErrNotExist) works.
+type Error struct {
+	Op   string // the request, e.g. "READ"
+	Path string // the path it named, if any
+	Name string // the XS_ERROR name, e.g. "ENOENT"
+	Err  error  // the errno
+}
+
+func (e *Error) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("xenstore %s %s: %s (%v)", e.Op, e.Path, e.Name, e.Err)
+	}
+	return fmt.Sprintf("xenstore %s: %s (%v)", e.Op, e.Name, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// replyError turns an XS_ERROR payload into an *Error.
+func replyError(op MsgType, path string, payload []byte) *Error {
+	name := string(payload)
+	if i := indexNUL(payload); i >= 0 {
+		name = string(payload[:i])
+	}
+	errno, _ := ErrnoForName(name)
+	return &Error{Op: op.String(), Path: path, Name: name, Err: errno}
+}
+
+func indexNUL(b []byte) int {
+	for i, c := range b {
+		if c == 0 {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// testSpec is a small grammar independent of the real command tree:
+//
+//	globals: -o/--output VALUE, -q/--quiet, -v/--verbose, -N/--dry-run, --sim[=STATE]
+//	xenstore ls [-f|--flat] [-p|--perms]
+//	xenstore watch [-n|--count N]
+//	version
+//	help
+func testSpec() argSpec {
+	return argSpec{
+		global: flagTable{
+			"output": {canon: "output", value: true}, "o": {canon: "output", value: true},
+			"quiet": {canon: "quiet"}, "q": {canon: "quiet"},
+			"verbose": {canon: "verbose"}, "v": {canon: "verbose"},
+			"dry-run": {canon: "dry-run"}, "N": {canon: "dry-run"},
+			"sim": {canon: "sim"},
+		},
+		root: &cmdSpec{flags: flagTable{}, subs: map[string]*cmdSpec{
+			"version": {flags: flagTable{}},
+			"help":    {flags: flagTable{}},
+			"xenstore": {flags: flagTable{}, subs: map[string]*cmdSpec{
+				"ls": {flags: flagTable{
+					"flat": {canon: "flat"}, "f": {canon: "flat"},
+					"perms": {canon: "perms"}, "p": {canon: "perms"},
+				}},
+				"watch": {flags: flagTable{
+					"count": {canon: "count", value: true}, "n": {canon: "count", value: true},
+				}},
+			}},
+		}},
+	}
+}
+
+func TestNormalizeArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"empty", "xgo", "xgo"},
+		{"global before", "xgo -o json version", "xgo --output=json version"},
+		{"global after", "xgo version -o json", "xgo --output=json version"},
+		{"global after positional", "xgo xenstore ls /a -o json", "xgo --output=json xenstore ls -- /a"},
+		{"global between group and verb", "xgo xenstore -q ls /a", "xgo --quiet xenstore ls -- /a"},
+		{"long with =", "xgo xenstore ls /a --output=yaml", "xgo --output=yaml xenstore ls -- /a"},
+		{"short with =", "xgo version -o=yaml", "xgo --output=yaml version"},
+		{"short with attached value", "xgo version -ojson", "xgo --output=json version"},
+		{"value that looks like a flag", "xgo version -o -q", "xgo --output=-q version"},
+		{"alias canonicalised, order kept", "xgo -o json version --output yaml", "xgo --output=json --output=yaml version"},
+		{"local after positional", "xgo xenstore ls /a -f", "xgo xenstore ls --flat -- /a"},
+		{"local before positional", "xgo xenstore ls -p /a", "xgo xenstore ls --perms -- /a"},
+		{"bundle of locals", "xgo xenstore ls -fp /a", "xgo xenstore ls --flat --perms -- /a"},
+		{"bundle mixing global and local", "xgo xenstore ls -qf /a", "xgo --quiet xenstore ls --flat -- /a"},
+		{"local value flag", "xgo xenstore watch /a -n 3", "xgo xenstore watch --count=3 -- /a"},
+		{"local value attached in bundle", "xgo xenstore watch -n3 /a", "xgo xenstore watch --count=3 -- /a"},
+		{"local long value", "xgo xenstore watch --count 3 /a", "xgo xenstore watch --count=3 -- /a"},
+		{"double dash ends flags", "xgo xenstore ls -- -o -f", "xgo xenstore ls -- -o -f"},
+		{"double dash after flags", "xgo xenstore ls -f -- /a -q", "xgo xenstore ls --flat -- /a -q"},
+		{"lone dash is positional", "xgo xenstore ls -", "xgo xenstore ls -- -"},
+		{"sim alone binds nothing", "xgo xenstore ls --sim /a", "xgo --sim xenstore ls -- /a"},
+		{"sim with value", "xgo xenstore ls /a --sim=host.yaml", "xgo --sim=host.yaml xenstore ls -- /a"},
+		{"sim before command", "xgo --sim version", "xgo --sim version"},
+		{"unknown flag stays on its command", "xgo xenstore ls /a --bogus", "xgo xenstore ls --bogus -- /a"},
+		{"unknown flag at root", "xgo --bogus version", "xgo --bogus version"},
+		{"unknown short bundle kept whole", "xgo xenstore ls -fz", "xgo xenstore ls -fz"},
+		{"negative number needs --", "xgo xenstore ls -5", "xgo xenstore ls -5"},
+		{"unknown command is positional", "xgo bogus -q", "xgo --quiet -- bogus"},
+		{"unknown subcommand is positional", "xgo xenstore bogus /a", "xgo xenstore -- bogus /a"},
+		{"command word after positional is positional", "xgo xenstore ls version", "xgo xenstore ls -- version"},
+		{"help flag", "xgo -h", "xgo help"},
+		{"help flag on command", "xgo xenstore ls /a -f -h", "xgo help xenstore ls"},
+		{"long help flag", "xgo version --help -o json", "xgo --output=json help version"},
+		{"help in bundle", "xgo xenstore ls -fh", "xgo help xenstore ls"},
+		{"help on unknown command", "xgo bogus -h", "xgo help bogus"},
+		{"help after -- is positional", "xgo xenstore ls -- -h", "xgo xenstore ls -- -h"},
+		{"help command passes through", "xgo help xenstore ls", "xgo help -- xenstore ls"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := normalizeArgs(testSpec(), strings.Fields(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(out, " ")
+			if got != tt.want {
+				t.Errorf("normalizeArgs(%q)\n got: %q\nwant: %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeArgsKeepsArgsWithSpaces(t *testing.T) {
+	in := []string{"xgo", "xenstore", "ls", "/a b", "-o", "json c"}
+	got, _ := normalizeArgs(testSpec(), in)
+	want := []string{"xgo", "--output=json c", "xenstore", "ls", "--", "/a b"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestNormalizeArgsMissingValue(t *testing.T) {
+	for _, in := range []string{"xgo version -o", "xgo -o", "xgo xenstore watch /a -n", "xgo xenstore watch /a -qn"} {
+		_, err := normalizeArgs(testSpec(), strings.Fields(in))
+		f := strings.Fields(in)
+		want := "flag " + f[len(f)-1] + " needs a value"
+		if err == nil || err.Error() != want || exitCode(err) != exitUsage {
+			t.Errorf("normalizeArgs(%q) error = %v, want usage error %q", in, err, want)
+		}
+	}
+}
+
+func TestNormalizeArgsDoesNotModifyInput(t *testing.T) {
+	in := []string{"xgo", "version", "-o", "json"}
+	orig := slices.Clone(in)
+	normalizeArgs(testSpec(), in)
+	if !slices.Equal(in, orig) {
+		t.Errorf("input changed to %q", in)
+	}
+}
+
+// TestSpecFromApp checks the grammar derived from the real command tree:
+// global flags with and without values, and the --sim optional value.
+func TestSpecFromApp(t *testing.T) {
+	spec := specFromApp(newApp(testDeps(t)))
+	for name, want := range map[string]flagInfo{
+		"o": {"output", true}, "output": {"output", true},
+		"q": {"quiet", false}, "v": {"verbose", false}, "N": {"dry-run", false},
+		"sim": {"sim", false},
+	} {
+		if got, ok := spec.global[name]; !ok || got != want {
+			t.Errorf("global %q = %+v, %v; want %+v", name, got, ok, want)
+		}
+	}
+	if _, ok := spec.root.subs["version"]; !ok {
+		t.Error("no version command in the spec")
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"xgo.dev/xgo/xenstore"
+)
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, exitOK},
+		{"plain error", errors.New("boom"), exitFailure},
+		{"usage", usagef("missing %q", "x"), exitUsage},
+		{"wrapped usage", fmt.Errorf("ctx: %w", usagef("bad")), exitUsage},
+		{"invalid path from xenstore, marked usage", asUsage(xenstore.ValidatePath("/a//b")), exitUsage},
+		{"invalid perm from xenstore, marked usage", asUsage(func() error { _, err := xenstore.ParsePerm("x1"); return err }()), exitUsage},
+		{"xenstore EINVAL from the daemon is a failure", &xenstore.Error{Op: "READ", Path: "/a", Name: "EINVAL", Err: xenstore.ErrInvalid}, exitFailure},
+		{"xenstore ENOENT", &xenstore.Error{Op: "READ", Path: "/a", Name: "ENOENT", Err: xenstore.ErrNotExist}, exitFailure},
+		{"xenstore EACCES", &xenstore.Error{Op: "READ", Path: "/a", Name: "EACCES", Err: xenstore.ErrPermission}, exitPermission},
+		{"xenstore EPERM", &xenstore.Error{Op: "SET_PERMS", Path: "/a", Name: "EPERM", Err: xenstore.ErrNotPermitted}, exitPermission},
+		{"xenstore ENOSYS", &xenstore.Error{Op: "RESET_WATCHES", Name: "ENOSYS", Err: xenstore.ErrNotSupported}, exitNotSupported},
+		{"socket EACCES", &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.EACCES)}, exitPermission},
+		{"fs permission", &fs.PathError{Op: "open", Path: "/dev/xen/privcmd", Err: fs.ErrPermission}, exitPermission},
+		{"no xenstored at all", &xenstore.DialError{Tried: []xenstore.DialAttempt{
+			{Path: xenstore.SocketPath, Err: syscall.ENOENT},
+			{Path: xenstore.XenbusPath, Err: syscall.ENOENT},
+		}}, exitPermission},
+		{"not supported", errSimUnavailable, exitNotSupported},
+		{"wrapped not supported", fmt.Errorf("x: %w", errSimUnavailable), exitNotSupported},
+		{"interrupted", context.Canceled, exitFailure},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("%s: exitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestErrorLine(t *testing.T) {
+	t.Parallel()
+	for err, want := range map[error]string{
+		errors.New("boom"):                         "xgo: boom",
+		errors.New("first\nsecond\r\n  third  \n"): "xgo: first; second; third",
+		fmt.Errorf("watch: %w", context.Canceled):  "xgo: interrupted",
+	} {
+		if got := errorLine(err); got != want {
+			t.Errorf("errorLine(%q) = %q, want %q", err, got, want)
+		}
+	}
+}

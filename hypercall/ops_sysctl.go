@@ -1,0 +1,230 @@
+package hypercall
+
+import "strconv"
+
+// sysctl issues one __HYPERVISOR_sysctl whose request is in req.
+func (x *Xen) sysctl(req []byte, cmd uint32, kind opKind, op, target string, retry ...retryRule) error {
+	s := view[sysctlOp](req)
+	s.Cmd = cmd
+	s.InterfaceVersion = x.abi.Sysctl
+	_, err := x.do(&call{
+		hc:     hypervisorSysctl,
+		arg:    [2]uint64{uint64(addrOf(req))},
+		kind:   kind,
+		op:     op,
+		target: target,
+		req:    req,
+		retry:  retry,
+	})
+	return err
+}
+
+// Physinfo implements Hypervisor with XEN_SYSCTL_physinfo, decoding the
+// 4.16 layout when the ABI is 4.16's.
+func (x *Xen) Physinfo() (Physinfo, error) {
+	const op = "sysctl physinfo"
+	var out Physinfo
+	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		if err := x.sysctl(req, sysctlCmdPhysinfo, kindPhysinfo, op, ""); err != nil {
+			return err
+		}
+		s := view[sysctlOp](req)
+		if x.abi.physinfoV14() {
+			p := s.physinfoV14()
+			out = Physinfo{
+				ThreadsPerCore: p.ThreadsPerCore, CoresPerSocket: p.CoresPerSocket,
+				NrCPUs: p.NrCPUs, MaxCPUID: p.MaxCPUID,
+				NrNodes: p.NrNodes, MaxNodeID: p.MaxNodeID,
+				CPUkHz: p.CPUkHz, Capabilities: PhysCaps(p.Capabilities),
+				TotalPages: p.TotalPages, FreePages: p.FreePages,
+				ScrubPages: p.ScrubPages, OutstandingPages: p.OutstandingPages,
+				MaxMFN: p.MaxMFN, HWCap: p.HWCap,
+			}
+			return nil
+		}
+		p := s.physinfo()
+		out = Physinfo{
+			ThreadsPerCore: p.ThreadsPerCore, CoresPerSocket: p.CoresPerSocket,
+			NrCPUs: p.NrCPUs, MaxCPUID: p.MaxCPUID,
+			NrNodes: p.NrNodes, MaxNodeID: p.MaxNodeID,
+			CPUkHz: p.CPUkHz, Capabilities: PhysCaps(p.Capabilities),
+			ArchCapabilities: p.ArchCapabilities,
+			TotalPages:       p.TotalPages, FreePages: p.FreePages,
+			ScrubPages: p.ScrubPages, OutstandingPages: p.OutstandingPages,
+			MaxMFN: p.MaxMFN, HWCap: p.HWCap,
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SchedulerID implements Hypervisor with XEN_SYSCTL_sched_id.
+func (x *Xen) SchedulerID() (Scheduler, error) {
+	const op = "sysctl sched_id"
+	var out Scheduler
+	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		if err := x.sysctl(req, sysctlCmdSchedID, kindSchedID, op, ""); err != nil {
+			return err
+		}
+		out = Scheduler(view[sysctlOp](req).schedID().SchedID)
+		return nil
+	})
+	return out, err
+}
+
+// CPUHotplug implements Hypervisor with XEN_SYSCTL_cpu_hotplug.
+func (x *Xen) CPUHotplug(hop HotplugOp, cpu uint32) error {
+	op := "sysctl cpu_hotplug " + hop.String()
+	kind, target := kindHotplugOnline, cpuTarget(cpu)
+	switch hop {
+	case HotplugOffline:
+		kind = kindHotplugOffline
+	case HotplugSMTEnable, HotplugSMTDisable:
+		kind, target = kindHotplugSMT, ""
+	}
+	return x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		h := view[sysctlOp](req).cpuHotplug()
+		h.CPU = cpu
+		h.Op = uint32(hop)
+		return x.sysctl(req, sysctlCmdCPUHotplug, kind, op, target)
+	})
+}
+
+// CPUTopology implements Hypervisor with XEN_SYSCTL_cputopoinfo: one call
+// with a null handle for the count, one to fill the array.
+func (x *Xen) CPUTopology() ([]CPUTopology, error) {
+	const op = "sysctl cputopoinfo"
+	var n uint32
+	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		if err := x.sysctl(req, sysctlCmdCputopoinfo, kindCputopoinfo, op, "count"); err != nil {
+			return err
+		}
+		n = view[sysctlOp](req).cputopoinfo().NumCPUs
+		return nil
+	})
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	var out []CPUTopology
+	elem := sizeOf[sysctlCputopo]()
+	err = x.run(op, arenaSize(sizeOf[sysctlOp](), int(n)*elem), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		arr := a.take(int(n) * elem)
+		t := view[sysctlOp](req).cputopoinfo()
+		t.NumCPUs = n
+		t.Cputopo = addrOf(arr)
+		if err := x.sysctl(req, sysctlCmdCputopoinfo, kindCputopoinfo, op, "fill"); err != nil {
+			return err
+		}
+		got := min(t.NumCPUs, n)
+		out = make([]CPUTopology, got)
+		for i, e := range viewSlice[sysctlCputopo](arr, int(got)) {
+			out[i] = CPUTopology{CPU: uint32(i), Core: e.Core, Socket: e.Socket, Node: e.Node}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NUMAInfo implements Hypervisor with XEN_SYSCTL_numainfo: one call with
+// null handles for the count, one to fill memory sizes and distances.
+func (x *Xen) NUMAInfo() ([]NUMANode, error) {
+	const op = "sysctl numainfo"
+	var n uint32
+	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		if err := x.sysctl(req, sysctlCmdNumainfo, kindNumainfo, op, "count"); err != nil {
+			return err
+		}
+		n = view[sysctlOp](req).numainfo().NumNodes
+		return nil
+	})
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	var out []NUMANode
+	memSz := int(n) * sizeOf[sysctlMeminfo]()
+	distSz := int(n) * int(n) * 4
+	err = x.run(op, arenaSize(sizeOf[sysctlOp](), memSz, distSz), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		mem := a.take(memSz)
+		dist := a.take(distSz)
+		ni := view[sysctlOp](req).numainfo()
+		ni.NumNodes = n
+		ni.Meminfo = addrOf(mem)
+		ni.Distance = addrOf(dist)
+		if err := x.sysctl(req, sysctlCmdNumainfo, kindNumainfo, op, "fill"); err != nil {
+			return err
+		}
+		// Xen fills min(n, its count) nodes and stores row i of the
+		// distances at i*that number.
+		got := min(ni.NumNodes, n)
+		mi := viewSlice[sysctlMeminfo](mem, int(got))
+		di := viewSlice[uint32](dist, int(got)*int(got))
+		out = make([]NUMANode, got)
+		for i := range out {
+			node := NUMANode{Node: uint32(i), Distances: append([]uint32(nil), di[i*int(got):(i+1)*int(got)]...)}
+			if mi[i].Memsize != xenInvalidMemSize {
+				node.Online = true
+				node.MemSize, node.MemFree = mi[i].Memsize, mi[i].Memfree
+			}
+			out[i] = node
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DomainInfoList implements Hypervisor with XEN_SYSCTL_getdomaininfolist.
+func (x *Xen) DomainInfoList(first uint16, max uint32) ([]DomainInfo, error) {
+	const op = "sysctl getdomaininfolist"
+	if max == 0 {
+		return nil, nil
+	}
+	elem := sizeOf[domctlGetdomaininfo]()
+	var out []DomainInfo
+	target := "from domain " + strconv.FormatUint(uint64(first), 10)
+	err := x.run(op, arenaSize(sizeOf[sysctlOp](), int(max)*elem), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		buf := a.take(int(max) * elem)
+		l := view[sysctlOp](req).getdomaininfolist()
+		l.FirstDomain = first
+		l.MaxDomains = max
+		l.Buffer = addrOf(buf)
+		if err := x.sysctl(req, sysctlCmdGetdomaininfolist, kindDomainInfoList, op, target); err != nil {
+			return err
+		}
+		got := min(l.NumDomains, max)
+		out = make([]DomainInfo, got)
+		for i, d := range viewSlice[domctlGetdomaininfo](buf, int(got)) {
+			out[i] = decodeDomainInfo(&d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// decodeDomainInfo converts xen_domctl_getdomaininfo.
+func decodeDomainInfo(d *domctlGetdomaininfo) DomainInfo {
+	return DomainInfo{
+		Domid:            d.Domain,
+		Flags:            d.Flags,
+		TotPages:         d.TotPages,
+		MaxPages:         d.MaxPages,
+		OutstandingPages: d.OutstandingPages,
+		ShrPages:         d.ShrPages,
+		PagedPages:       d.PagedPages,
+		SharedInfoFrame:  d.SharedInfoFrame,
+		CPUTime:          durationNS(d.CPUTime),
+		OnlineVCPUs:      d.NrOnlineVCPUs,
+		MaxVCPUID:        d.MaxVCPUID,
+		SSIDRef:          d.SSIDRef,
+		Handle:           d.Handle,
+		Cpupool:          d.Cpupool,
+		GPAddrBits:       d.GPAddrBits,
+	}
+}

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# build-base.sh builds the part of the Xen lab that does not change from run
+# to run, or finds it in the cache:
+#
+#   xen          the Xen 4.17 hypervisor, uncompressed (QEMU's multiboot
+#                loader wants the 32-bit ELF, not xen-4.17-amd64.gz)
+#   vmlinux      Debian's Linux 6.1 kernel, uncompressed (saves ~3 s of
+#                decompression per boot under TCG)
+#   base.cpio    the dom0 root: busybox, the Xen tools and the libraries
+#                they link, the Xen kernel modules, /init, the domU kernel
+#                and initramfs, and the /xgo helper scripts
+#
+# Every Xen and Debian piece comes from Debian bookworm .debs fetched with
+# `apt-get download` and unpacked with `dpkg-deb -x`: nothing Xen-related is
+# installed on the host. Host tools (qemu, cpio, kmod, xz) are installed with
+# apt when missing.
+#
+# The result lives in $XGO_VMTEST_CACHE (default ~/.cache/xgo-vmtest) under
+# base-KEY, where KEY hashes the files of vmtest/image/ and the exact package
+# versions; a changed script or a new Debian package version builds a new
+# one. The last line on stdout is the path of that directory. Progress goes
+# to stderr.
+#
+# Usage: build-base.sh [--tools-only]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${XGO_VMTEST_CACHE:-$HOME/.cache/xgo-vmtest}
+xen_series=4.17
+
+log() { echo "build-base: $*" >&2; }
+die() {
+	echo "build-base: error: $*" >&2
+	exit 1
+}
+
+# Root for apt; sudo when we are not root and it is there.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		die "need root (or sudo) to run: $*"
+	fi
+}
+
+apt_updated=${XGO_VMTEST_APT_UPDATED:-0}
+apt_update_once() {
+	[ "$apt_updated" = 1 ] && return 0
+	log "apt-get update"
+	as_root apt-get update -qq >&2 || die "apt-get update failed"
+	apt_updated=1
+}
+
+# ---------------------------------------------------------------- host tools
+ensure_tools() {
+	local missing=() pair
+	for pair in qemu-system-x86_64:qemu-system-x86 cpio:cpio depmod:kmod \
+		modprobe:kmod xz:xz-utils flock:util-linux sha256sum:coreutils \
+		dpkg-deb:dpkg; do
+		command -v "${pair%%:*}" >/dev/null 2>&1 ||
+			[ -x "/sbin/${pair%%:*}" ] || [ -x "/usr/sbin/${pair%%:*}" ] ||
+			missing+=("${pair#*:}")
+	done
+	[ ${#missing[@]} = 0 ] && return 0
+	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+	log "installing host tools: ${missing[*]}"
+	apt_update_once
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >&2 ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+export PATH="$PATH:/usr/sbin:/sbin"
+ensure_tools
+[ "${1:-}" = --tools-only ] && exit 0
+
+# ---------------------------------------------------- package set + versions
+# Data packages: fetched, unpacked, never installed.
+packages=(
+	"xen-hypervisor-$xen_series-amd64"
+	"xen-utils-$xen_series" # xl, xenstored, oxenstored, xenconsoled, ...
+	xen-utils-common        # /etc/xen (xl.conf, oxenstored.conf)
+	xenstore-utils          # xenstore-read/-write/-ls/... (one multi-call binary)
+	libxenstore4 libxencall1 libxenevtchn1 libxenforeignmemory1
+	libxengnttab1 "libxenmisc$xen_series" libxentoollog1 libxendevicemodel1
+	libxentoolcore1 libxenhypfs1 libyajl2
+	# What the Xen tools link from the base system, so the image does not
+	# depend on what the host happens to have installed.
+	libc6 libgcc-s1 zlib1g liblzma5 libzstd1 libuuid1 libtinfo6 libncurses6
+	busybox-static
+)
+
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+resolve_versions() { # -> versions=(NAME=VERSION...), in one apt-cache call
+	local kp
+	kp=$(kernel_package)
+	[ -n "$kp" ] || return 1
+	mapfile -t versions < <(apt-cache policy "${packages[@]}" "$kp" 2>/dev/null |
+		awk '/^[^ ]/ { p = $1; sub(/:$/, "", p) } $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }')
+	[ ${#versions[@]} = $((${#packages[@]} + 1)) ]
+}
+
+if ! resolve_versions; then
+	apt_update_once
+	resolve_versions || die "apt knows no candidate for some of: ${packages[*]} linux-image-amd64 (is this Debian bookworm with main enabled?)"
+fi
+
+# The cache key: the image files (this script, inits, helpers) and the
+# package versions.
+key=$( {
+	for f in "$here"/*; do
+		echo "== ${f##*/}"
+		cat "$f"
+	done
+	printf '%s\n' "${versions[@]}"
+} | sha256sum | cut -c1-16)
+base="$cache/base-$key"
+if [ -f "$base/complete" ]; then
+	log "cached: $base"
+	touch "$base/complete"
+	echo "$base"
+	exit 0
+fi
+
+mkdir -p "$cache/debs"
+exec 9>"$cache/.lock"
+flock -n 9 || { log "waiting for another build (lock $cache/.lock)"; flock 9; }
+if [ -f "$base/complete" ]; then # another run built it meanwhile
+	echo "$base"
+	exit 0
+fi
+
+# ------------------------------------------------------------------ download
+deb_file() { # NAME=VERSION -> path of its .deb in the cache, if present
+	local name=${1%%=*} ver=${1#*=}
+	ver=${ver//:/%3a}
+	compgen -G "$cache/debs/${name}_${ver}_*.deb" | head -n1
+}
+missing=()
+for pv in "${versions[@]}"; do
+	[ -n "$(deb_file "$pv")" ] || missing+=("$pv")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "downloading ${#missing[@]} packages"
+	t0=$(date +%s.%N)
+	if ! (cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root \
+		"${missing[@]}" >&2); then
+		# A stale package list names versions the mirror no longer has.
+		if [ "$apt_updated" = 0 ]; then
+			apt_update_once
+			exec 9>&-
+			XGO_VMTEST_APT_UPDATED=1 exec "$0" "$@"
+		fi
+		die "apt-get download failed"
+	fi
+	log "downloaded in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s"
+fi
+
+# --------------------------------------------------------------------- build
+t0=$(date +%s)
+work="$cache/tmp-$key-$$"
+trap 'rm -rf "$work"' EXIT
+rm -rf "$work"
+x="$work/x"       # every package unpacked
+root="$work/root" # dom0 root
+domu="$work/domu" # domU root
+out="$work/out"
+mkdir -p "$x" "$root" "$domu" "$out"
+
+for pv in "${versions[@]}"; do
+	dpkg-deb -x "$(deb_file "$pv")" "$x"
+done
+kver=$(ls "$x/lib/modules")
+[ "$(echo "$kver" | wc -l)" = 1 ] || die "expected one kernel in the kernel package, got: $kver"
+
+# Xen: QEMU's -kernel multiboot loader needs the ELF, not the gzip.
+gunzip -c "$x/boot/xen-$xen_series-amd64.gz" >"$out/xen"
+
+# vmlinux: the bzImage header says where the compressed kernel starts
+# (setup_sects at 0x1f1, payload_offset at 0x248, payload_length at 0x24c).
+bzread() { od -An -t "u$3" -j "$2" -N "$3" "$1" | tr -d ' '; } # FILE OFFSET SIZE
+extract_vmlinux() {
+	local bz=$1 dst=$2 setup off len
+	setup=$(bzread "$bz" $((0x1f1)) 1)
+	[ "$setup" = 0 ] && setup=4
+	off=$(((setup + 1) * 512 + $(bzread "$bz" $((0x248)) 4)))
+	len=$(bzread "$bz" $((0x24c)) 4)
+	dd if="$bz" bs=64K iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none | xz -dc --single-stream >"$dst" ||
+		die "cannot extract vmlinux from $bz (Debian kernels are xz-compressed)"
+	[ "$(head -c 4 "$dst" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+		die "extracted vmlinux is not an ELF file"
+}
+extract_vmlinux "$x/boot/vmlinuz-$kver" "$out/vmlinux"
+
+# ----------------------------------------------------------- root filesystems
+loader=$x/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+libpath=$x/lib/x86_64-linux-gnu:$x/usr/lib/x86_64-linux-gnu
+
+is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+
+# copy_with_libs DEST FILE...: copies each FILE (a path inside $x) and the
+# shared libraries it needs into the root DEST, at the same paths.
+copy_with_libs() {
+	local dest=$1 f lib
+	shift
+	for f in "$@"; do
+		mkdir -p "$dest/$(dirname "${f#"$x"}")"
+		cp -a "$f" "$dest/${f#"$x"}"
+		is_elf "$f" || continue
+		"$loader" --library-path "$libpath" --list "$f" >"$work/ldd.out" 2>&1 ||
+			die "cannot resolve the libraries of ${f#"$x"}: $(cat "$work/ldd.out")"
+		if grep -q 'not found' "$work/ldd.out"; then
+			die "${f#"$x"} needs a library no fetched package has: $(grep 'not found' "$work/ldd.out")"
+		fi
+		while read -r lib; do
+			case $lib in "$x"/*) ;; *) die "${f#"$x"}: library outside the packages: $lib" ;; esac
+			mkdir -p "$dest/$(dirname "${lib#"$x"}")"
+			cp -L "$lib" "$dest/${lib#"$x"}"
+		done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 }' "$work/ldd.out")
+	done
+	# The dynamic loader itself, at the path the binaries ask for.
+	mkdir -p "$dest/lib/x86_64-linux-gnu" "$dest/lib64"
+	cp -L "$loader" "$dest/lib/x86_64-linux-gnu/"
+	ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$dest/lib64/ld-linux-x86-64.so.2"
+}
+
+# skeleton DEST: directories, busybox and its applet links, /etc basics.
+skeleton() {
+	local dest=$1 applet
+	mkdir -p "$dest"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root,var/lib,var/log}
+	ln -s ../run "$dest/var/run"
+	ln -s ../run/lock "$dest/var/lock"
+	chmod 1777 "$dest/tmp"
+	cp "$x/bin/busybox" "$dest/bin/busybox"
+	while read -r applet; do
+		[ -e "$dest/$applet" ] || [ -L "$dest/$applet" ] ||
+			ln -s /bin/busybox "$dest/$applet"
+	done < <("$dest/bin/busybox" --list-full)
+	echo 'root::0:0:root:/root:/bin/sh' >"$dest/etc/passwd"
+	echo 'root:x:0:' >"$dest/etc/group"
+	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$dest/etc/ld.so.conf"
+}
+
+# --- the domU root: busybox, the xenstore client, /init
+skeleton "$domu"
+copy_with_libs "$domu" "$x/usr/bin/xenstore"
+cp -a "$x"/usr/bin/xenstore-* "$domu/usr/bin/"
+install -m 0755 "$here/domu-init" "$domu/init"
+
+# --- the dom0 root
+skeleton "$root"
+printf 'export PS1="\\h:\\w# "\n' >"$root/etc/profile"
+mapfile -t xen_bins < <(for f in "$x/usr/lib/xen-$xen_series/bin"/*; do is_elf "$f" && echo "$f"; done)
+copy_with_libs "$root" "${xen_bins[@]}" "$x/usr/bin/xenstore" "$x/usr/sbin/xenhypfs"
+cp -a "$x"/usr/bin/xenstore-* "$root/usr/bin/"
+# Debian's /usr/sbin/xl and friends are wrappers that pick the Xen version;
+# link the real binaries instead.
+for f in "${xen_bins[@]}"; do
+	ln -sf "/usr/lib/xen-$xen_series/bin/${f##*/}" "$root/usr/sbin/${f##*/}"
+done
+# glibc loads libgcc_s at run time for pthread_cancel: `xl create` and
+# `xl shutdown -w` abort without it.
+cp -L "$x/lib/x86_64-linux-gnu/libgcc_s.so.1" "$root/lib/x86_64-linux-gnu/"
+cp -a "$x/etc/xen" "$root/etc/"
+mkdir -p "$root/var/lib/xen" "$root/var/lib/xenstored" "$root/var/log/xen"
+
+# Kernel modules: the ones dom0 needs, the backends later tests may want,
+# and everything they depend on.
+modules=(xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc
+	xen-blkback xen-netback snd-xen-front)
+depmod -b "$x" "$kver"
+for m in "${modules[@]}"; do
+	modprobe -d "$x" -S "$kver" --show-depends "$m" ||
+		die "kernel $kver has no module $m"
+done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r ko; do
+	mkdir -p "$root/$(dirname "${ko#"$x"}")"
+	cp "$ko" "$root/${ko#"$x"}"
+done
+cp "$x/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
+depmod -b "$root" "$kver"
+
+# The lab's own files.
+install -m 0755 "$here/dom0-init" "$root/init"
+mkdir -p "$root/xgo/bin" "$root/xgo/domu"
+install -m 0755 "$here/start-domu" "$here/domu-run" "$root/xgo/"
+cp "$out/vmlinux" "$root/xgo/domu/vmlinux"
+
+pack() { # DIR -> newc cpio on stdout, owned by root, parents before children
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
+}
+pack "$domu" >"$root/xgo/domu/initramfs.cpio"
+pack "$root" >"$out/base.cpio"
+
+{
+	echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - t0))s"
+	echo "kernel: $kver"
+	printf 'package: %s\n' "${versions[@]}"
+	echo "sizes:"
+	(cd "$out" && ls -l xen vmlinux base.cpio | awk '{ printf "  %-10s %6.1f MB\n", $9, $5/1e6 }')
+	printf '  %-10s %6.1f MB\n' domu-initrd "$(stat -c %s "$root/xgo/domu/initramfs.cpio" | awk '{print $1/1e6}')"
+} >"$out/manifest.txt"
+touch "$out/complete"
+
+rm -rf "$base"
+mv "$out" "$base"
+log "built $base in $(($(date +%s) - t0))s"
+
+# Keep the cache bounded: the two most recent bases, and the .debs of this one.
+ls -1dt "$cache"/base-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
+keep=$(for pv in "${versions[@]}"; do deb_file "$pv"; done)
+for f in "$cache"/debs/*.deb; do
+	grep -qxF "$f" <<<"$keep" || rm -f "$f"
+done
+
+echo "$base"

@@ -439,6 +439,20 @@ func (s *Server) release(domid uint32) []*conn {
 	if domid == 0 || d == nil {
 		return nil
 	}
+	// do_release frees the domain's connection first (destroy_conn: its
+	// watches and transactions go, it sees no more events), then the
+	// domain (destroy_domain).
+	var out []*conn
+	for _, c := range s.conns {
+		if c.isDomain && c.id == domid {
+			s.dropWatches(c)
+			s.dropTransactions(c)
+			out = append(out, c)
+		}
+	}
+	for _, c := range out {
+		s.removeConn(c)
+	}
 	// domain_tree_remove: delete the nodes the domain owns.
 	if d.nbentry > 0 {
 		s.removeOwnedNodes(d, "/")
@@ -449,14 +463,6 @@ func (s *Server) release(domid uint32) []*conn {
 	delete(s.domains, domid)
 	if d.introduced {
 		s.fireWatches(nil, nil, nil, xenstore.WatchReleaseDomain, nil, nil, true, nil)
-	}
-	var out []*conn
-	for _, c := range s.conns {
-		if c.isDomain && c.id == domid {
-			s.dropWatches(c)
-			s.dropTransactions(c)
-			out = append(out, c)
-		}
 	}
 	return out
 }
@@ -469,7 +475,7 @@ func (s *Server) removeOwnedNodes(d *domain, name string) bool {
 	if n == nil {
 		return true
 	}
-	if n.owner() == d.id {
+	if n.owner() == d.id && name != "/" {
 		if err := s.rmNode(nil, nil, nil, name); err != nil {
 			s.logf("xenstored: error when deleting orphaned node %s: %v", name, err)
 		}

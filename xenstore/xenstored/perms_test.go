@@ -1,7 +1,10 @@
 package xenstored
 
 import (
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"xgo.dev/xgo/xenstore"
 )
@@ -140,5 +143,89 @@ func TestSetPermsSpecialPaths(t *testing.T) {
 	s.IntroduceDomain(8)
 	if got := u.event(); got != "@introduceDomain tok" {
 		t.Errorf("event %q", got)
+	}
+}
+
+func TestSetTarget(t *testing.T) {
+	s := newTestServer(t, nil)
+	dom0 := dial(t, s, 0)
+	dom0.mustWrite(0, "/dm/own6", "x")
+	dom0.mustOK(xenstore.TypeSetPerms, 0, "/dm/own6", "n6")
+	dom0.mustWrite(0, "/dm/for6", "y")
+	dom0.mustOK(xenstore.TypeSetPerms, 0, "/dm/for6", "n0", "r6")
+	s.IntroduceDomain(5)
+	s.IntroduceDomain(6)
+	stub := dial(t, s, 5)
+	if got := stub.read(0, "/dm/own6"); got != "EACCES" {
+		t.Fatalf("before SET_TARGET: %q", got)
+	}
+	if got := dom0.call(xenstore.TypeSetTarget, 0, "5", "7"); got != "ENOENT" {
+		t.Errorf("SET_TARGET to an unknown domain = %q", got)
+	}
+	dom0.mustOK(xenstore.TypeSetTarget, 0, "5", "6")
+	if got := stub.read(0, "/dm/own6"); got != "x" {
+		t.Errorf("reading the target's node: %q", got)
+	}
+	stub.mustOK(xenstore.TypeSetPerms, 0, "/dm/own6", "n6", "r0")
+	if got := stub.read(0, "/dm/for6"); got != "y" {
+		t.Errorf("reading with the target's grant: %q", got)
+	}
+}
+
+func TestDomainExists(t *testing.T) {
+	exists := map[uint32]bool{0: true, 5: true}
+	s := newTestServer(t, &Config{DomainExists: func(d uint32) bool { return exists[d] }})
+	dom0 := dial(t, s, 0)
+	dom0.mustWrite(0, "/e", "v")
+	// domain_alloc_permrefs: a missing owner is ENOENT, a missing other
+	// domain is kept but ignored.
+	if got := dom0.setPerms(0, "/e", "n9"); got != "ENOENT" {
+		t.Errorf("owner that does not exist = %q", got)
+	}
+	dom0.mustOK(xenstore.TypeSetPerms, 0, "/e", "n0", "r5", "r9")
+	if got := dom0.call(xenstore.TypeGetPerms, 0, "/e"); got != "n0|r5|r9|" {
+		t.Errorf("GET_PERMS = %q", got)
+	}
+	exists[9] = true
+	if got := dial(t, s, 9).read(0, "/e"); got != "EACCES" {
+		t.Errorf("domain 9 created later reads through an ignored entry: %q", got)
+	}
+	if got := dial(t, s, 5).read(0, "/e"); got != "v" {
+		t.Errorf("domain 5 = %q", got)
+	}
+}
+
+func TestGetWalkAndConnEnd(t *testing.T) {
+	s := newTestServer(t, nil)
+	c := dial(t, s, 0)
+	c.mustWrite(0, "/g/a", "1")
+	c.mustWrite(0, "/g/b/c", "2")
+	c.mustOK(xenstore.TypeSetPerms, 0, "/g/a", "n0", "r3")
+	n, ok := s.Get("/g/a")
+	if !ok || string(n.Value) != "1" || n.Perms.String() != "n0,r3" {
+		t.Errorf("Get = %+v %v", n, ok)
+	}
+	if _, ok := s.Get("/nope"); ok {
+		t.Errorf("Get of a missing node")
+	}
+	var paths []string
+	if err := s.Walk("/g", func(n Node) error { paths = append(paths, n.Path); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(paths, " "); got != "/g /g/a /g/b /g/b/c" {
+		t.Errorf("Walk order %q", got)
+	}
+	if err := s.Walk("/nope", func(Node) error { return nil }); err != xenstore.ErrNotExist {
+		t.Errorf("Walk of a missing root: %v", err)
+	}
+	// ServeConn returns when the client goes away.
+	cli, srv := net.Pipe()
+	done := make(chan struct{})
+	go func() { s.ServeConn(srv, 4); close(done) }()
+	cli.Close()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("ServeConn did not return after the client closed")
 	}
 }

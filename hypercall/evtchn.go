@@ -43,20 +43,14 @@ func (e *Evtchn) call(kind opKind, op, target string, req uintptr, arg unsafe.Po
 	var errno syscall.Errno
 	start := time.Now()
 	if err := e.rc.Control(func(fd uintptr) { r, errno = e.ioctl(fd, req, arg) }); err != nil {
-		return 0, e.closedError(op, err)
+		// Control only fails once the file is closed.
+		return 0, &OpError{Op: op, Target: target, Err: err, sentinel: ErrClosed}
 	}
 	e.trace.line(op, target, 0, r, errno, time.Since(start))
 	if errno != 0 {
 		return 0, newOpError(kind, op, target, errno)
 	}
 	return uint32(r), nil
-}
-
-func (e *Evtchn) closedError(op string, err error) error {
-	if errors.Is(err, os.ErrClosed) {
-		return &OpError{Op: op, Err: err, sentinel: ErrClosed}
-	}
-	return &OpError{Op: op, Err: err}
 }
 
 // BindVIRQ binds a new local port to a global virtual IRQ (VIRQ_*) and

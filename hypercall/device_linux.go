@@ -34,7 +34,7 @@ func linuxHost() host {
 }
 
 func openXen(h host, o options) (*Xen, error) {
-	dev, err := openPrivcmd(h)
+	dev, capsKnown, err := openPrivcmd(h)
 	if err != nil {
 		return nil, err
 	}
@@ -42,31 +42,38 @@ func openXen(h host, o options) (*Xen, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !capsKnown {
+		if err := confirmDom0(x); err != nil {
+			return nil, err
+		}
+	}
 	x.cleanup = runtime.AddCleanup(x, closeLeaked, cleanupArg{dev: dev, bufs: x.bufs})
 	return x, nil
 }
 
-// openPrivcmd opens privcmd and the hypercall buffer device.
-func openPrivcmd(h host) (*privcmdDev, error) {
-	if err := h.checkXen(); err != nil {
-		return nil, err
+// openPrivcmd opens privcmd and the hypercall buffer device. capsKnown
+// reports whether /proc/xen/capabilities confirmed dom0.
+func openPrivcmd(h host) (dev *privcmdDev, capsKnown bool, err error) {
+	capsKnown, err = h.checkXen()
+	if err != nil {
+		return nil, false, err
 	}
 	fd, _, err := h.openDev(h.paths.privcmd, "xen-privcmd")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d := &privcmdDev{fd: fd, bufFD: -1, page: unix.Getpagesize()}
 	if h.exists(h.paths.hypercall) {
 		bfd, err := h.open(h.paths.hypercall)
 		if err != nil {
 			unix.Close(fd)
-			return nil, openError(h.paths.hypercall, err)
+			return nil, false, openError(h.paths.hypercall, err)
 		}
 		d.bufFD = bfd
 	}
 	// Without /dev/xen/hypercall (Linux < 4.18) alloc falls back to locked
 	// anonymous memory, as libxencall does.
-	return d, nil
+	return d, capsKnown, nil
 }
 
 // privcmdDev is the real device: privcmd plus its buffer source.

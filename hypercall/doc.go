@@ -66,7 +66,8 @@
 // Everything here needs dom0 and root. Open distinguishes the cases with
 // one line each: no Xen at all (no /dev/xen and no /proc/xen, or no
 // privcmd driver): ErrNoXen; a Xen guest (/proc/xen/capabilities lacks
-// control_d): ErrNotDom0; not root (EACCES or EPERM opening the device):
+// control_d, or, when xenfs is not mounted, Xen refuses a sysctl with
+// EPERM): ErrNotDom0; not root (EACCES or EPERM opening the device):
 // ErrPermission. Xen itself may still refuse an operation with EPERM
 // under an XSM policy; that error matches ErrPermission too.
 //

@@ -16,7 +16,7 @@ func OpenEvtchn() (*Evtchn, error) {
 }
 
 func openEvtchn(h host, o options) (*Evtchn, error) {
-	if err := h.checkXen(); err != nil {
+	if _, err := h.checkXen(); err != nil {
 		return nil, err
 	}
 	fd, path, err := h.openDev([]string{h.paths.evtchn}, "xen-evtchn")

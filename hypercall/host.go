@@ -43,19 +43,22 @@ func fileExists(path string) bool {
 
 // checkXen classifies the host before any device is opened: no Xen at all,
 // or a Xen guest rather than dom0. It returns nil when the host may be
-// dom0 (a missing capabilities file is not held against it: the devices
-// decide).
-func (h host) checkXen() error {
+// dom0; capsKnown tells whether the capabilities file said so (xenfs may
+// not be mounted, and then confirmDom0 asks Xen instead).
+func (h host) checkXen() (capsKnown bool, err error) {
 	if !h.exists(h.paths.devXen) && !h.exists(h.paths.procXen) {
-		return newSentinelError(ErrNoXen, "open",
+		return false, newSentinelError(ErrNoXen, "open",
 			"not running on Xen: neither "+h.paths.devXen+" nor "+h.paths.procXen+" exists")
 	}
 	caps, err := h.readFile(h.paths.capabilities)
-	if err == nil && !bytes.Contains(caps, []byte("control_d")) {
-		return newSentinelError(ErrNotDom0, "open",
+	if err != nil {
+		return false, nil
+	}
+	if !bytes.Contains(caps, []byte("control_d")) {
+		return true, newSentinelError(ErrNotDom0, "open",
 			"not running in dom0: "+h.paths.capabilities+" does not list control_d (this is a Xen guest)")
 	}
-	return nil
+	return true, nil
 }
 
 // openDev opens the first existing of paths, classifying failures. what

@@ -108,7 +108,7 @@ func TestOpenClassification(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fh := newFakeHost(t)
 			c.setup(t, fh)
-			_, err := openPrivcmd(fh.host())
+			_, _, err := openPrivcmd(fh.host())
 			if !errors.Is(err, c.sentinel) {
 				t.Fatalf("err = %v, want %v", err, c.sentinel)
 			}
@@ -129,7 +129,7 @@ func TestOpenClassification(t *testing.T) {
 
 func TestOpenDom0Layout(t *testing.T) {
 	fh := newFakeHost(t).dom0(t)
-	d, err := openPrivcmd(fh.host())
+	d, _, err := openPrivcmd(fh.host())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +142,15 @@ func TestOpenDom0Layout(t *testing.T) {
 	// /proc/xen/privcmd as the fallback, no hypercall device (Linux < 4.18):
 	// buffers come from locked anonymous memory.
 	fh = newFakeHost(t)
-	fh.touch(t, fh.paths.privcmd[1], "")
-	fh.touch(t, fh.paths.capabilities, "control_d\n")
-	d, err = openPrivcmd(fh.host())
+	fh.touch(t, fh.paths.privcmd[1], "") // and no capabilities file: xenfs not mounted
+	d, known, err := openPrivcmd(fh.host())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.close()
+	if known {
+		t.Error("capabilities reported known without control_d check")
+	}
 	if d.bufFD != -1 {
 		t.Errorf("bufFD = %d, want the anonymous fallback", d.bufFD)
 	}
@@ -303,4 +305,37 @@ func TestPlacementCheckCatchesHeapPointers(t *testing.T) {
 		t.Errorf("err = %v, violations = %v", err, dev.violations)
 	}
 	dev.violations = nil
+}
+
+// TestConfirmDom0 covers hosts without a readable capabilities file: Xen's
+// EPERM for sysctl identifies a guest.
+func TestConfirmDom0(t *testing.T) {
+	dev := newFakeDev(t, newFakeXen(4))
+	x, err := newXen(dev, testOptions(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := confirmDom0(x); err != nil {
+		t.Fatalf("dom0: %v", err)
+	}
+	x.Close()
+
+	dev = newFakeDev(t, newFakeXen(4))
+	dev.force = func(c fakeCall) syscall.Errno {
+		if c.op == hypervisorSysctl {
+			return unix.EPERM
+		}
+		return 0
+	}
+	x, err = newXen(dev, testOptions(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = confirmDom0(x)
+	if !errors.Is(err, ErrNotDom0) || !errors.Is(err, unix.EPERM) || errors.Is(err, ErrPermission) {
+		t.Errorf("guest: %v, want ErrNotDom0", err)
+	}
+	if !dev.closed {
+		t.Error("handle left open")
+	}
 }

@@ -1,6 +1,7 @@
 package hypercall
 
 import (
+	"errors"
 	"io"
 	"os"
 	"runtime"
@@ -66,6 +67,21 @@ func newXen(dev device, o options) (*Xen, error) {
 		return nil, err
 	}
 	return x, nil
+}
+
+// confirmDom0 asks Xen whether this domain may use sysctl, for hosts
+// whose /proc/xen/capabilities could not be read: a guest gets EPERM.
+// It closes x when the answer is no.
+func confirmDom0(x *Xen) error {
+	_, err := x.SchedulerID()
+	if err == nil {
+		return nil
+	}
+	x.Close()
+	if errors.Is(err, syscall.Errno(xenEPERM)) {
+		return &OpError{Op: "open", Meaning: "not running in dom0: Xen refuses sysctl to this domain and /proc/xen/capabilities is not readable (is xenfs mounted?)", Err: syscall.Errno(xenEPERM), sentinel: ErrNotDom0}
+	}
+	return err
 }
 
 // ABI returns the interface versions in use.

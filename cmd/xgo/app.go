@@ -47,11 +47,6 @@ func (e *env) logf(format string, args ...any) {
 	}
 }
 
-// warnf prints a warning line on stderr.
-func (e *env) warnf(format string, args ...any) {
-	fmt.Fprintln(e.Stderr, "xgo: warning: "+oneLine(fmt.Sprintf(format, args...)))
-}
-
 func (e *env) getenv(key string) string {
 	if e.Getenv == nil {
 		return ""
@@ -107,6 +102,7 @@ func newApp(d deps) *cli.App {
 		Commands: []*cli.Command{
 			helpCommand(),
 			versionCommand(e),
+			xenstoredCommand(e),
 		},
 	}
 	prepareTree(app.Commands, "")

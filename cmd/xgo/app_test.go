@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -27,6 +29,25 @@ func testDeps(t *testing.T) deps {
 		Stderr: new(bytes.Buffer),
 		Getenv: func(string) string { return "" },
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a command writing in one
+// goroutine while the test reads in another.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type result struct {
@@ -150,17 +171,16 @@ func TestNoPanicReachesUser(t *testing.T) {
 	app := newApp(d)
 	app.Commands = append(app.Commands, &cli.Command{
 		Name: "boom",
-		Action: func(*cli.Context) error {
-			var m map[string]int
-			m["x"]++ // nil map write: a runtime panic
-			return nil
+		Action: func(c *cli.Context) error {
+			var s []int
+			return fmt.Errorf("%d", s[c.NArg()+3]) // a runtime panic
 		},
 	})
 	code := execute(context.Background(), app, []string{"xgo", "boom"}, &stderr)
 	if code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
 	}
-	want := "xgo: internal error: assignment to entry in nil map (this is a bug in xgo; please report it)\n"
+	want := "xgo: internal error: runtime error: index out of range [3] with length 0 (this is a bug in xgo; please report it)\n"
 	if stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}

@@ -22,9 +22,9 @@ import "strings"
 // everything after "--" as positional, and turns -h/--help anywhere before
 // "--" into "xgo help CMD...". A flag with an optional value (--sim) only
 // binds a value written as --sim=VALUE. Unknown flags are left where the
-// user put them (on the command they follow) so that parsing reports them.
-// The one error it reports itself is a value flag at the end of the line
-// with no value, since moving it would give it the next word as value.
+// It reports two mistakes itself, naming the token as the user typed it:
+// a flag that neither the command nor the globals define, and a value flag
+// at the end of the line with no value.
 
 // flagInfo describes one flag name.
 type flagInfo struct {
@@ -53,6 +53,9 @@ type argLevel struct {
 	name  string   // command word; "" for the root
 	flags []string // flags that belong to this command
 }
+
+// Unknown flags are reported at once (see normalizeArgs), so every flag
+// left in a level is one the command defines.
 
 func normalizeArgs(spec argSpec, args []string) ([]string, error) {
 	if len(args) == 0 {
@@ -99,7 +102,14 @@ func normalizeArgs(spec argSpec, args []string) ([]string, error) {
 		case isHelp:
 			help = true
 		case !known:
-			cur().flags = append(cur().flags, a)
+			where := ""
+			for _, l := range levels[1:] {
+				where += l.name + " "
+			}
+			if where != "" {
+				where = where[:len(where)-1] + ": "
+			}
+			return nil, usagef("%sunknown flag %s", where, a)
 		default:
 			for j, t := range toks {
 				if isGlobal[j] {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -69,18 +70,23 @@ func exitCode(err error) int {
 	var ue *usageError
 	var wu *wrappedUsage
 	var ns *notSupportedError
-	var de *xenstore.DialError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue), errors.As(err, &wu):
 		return exitUsage
-	case errors.As(err, &ns), errors.Is(err, xenstore.ErrNotSupported):
+	// Not-supported comes first: hypercall reports an interface version
+	// mismatch (EACCES from Xen) as ErrNotSupported.
+	case errors.As(err, &ns),
+		errors.Is(err, hypercall.ErrNotSupported),
+		errors.Is(err, xenstore.ErrNotSupported):
 		return exitNotSupported
-	case errors.Is(err, xenstore.ErrPermission),
+	case errors.Is(err, hypercall.ErrNoXen),
+		errors.Is(err, hypercall.ErrNotDom0),
+		errors.Is(err, hypercall.ErrPermission),
+		errors.Is(err, xenstore.ErrPermission),
 		errors.Is(err, xenstore.ErrNotPermitted),
-		errors.Is(err, fs.ErrPermission),
-		errors.As(err, &de): // no xenstored and no xenbus: not dom0, or no Xen
+		errors.Is(err, fs.ErrPermission):
 		return exitPermission
 	}
 	return exitFailure

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -33,10 +34,11 @@ func TestExitCode(t *testing.T) {
 		{"xenstore ENOSYS", &xenstore.Error{Op: "RESET_WATCHES", Name: "ENOSYS", Err: xenstore.ErrNotSupported}, exitNotSupported},
 		{"socket EACCES", &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.EACCES)}, exitPermission},
 		{"fs permission", &fs.PathError{Op: "open", Path: "/dev/xen/privcmd", Err: fs.ErrPermission}, exitPermission},
-		{"no xenstored at all", &xenstore.DialError{Tried: []xenstore.DialAttempt{
-			{Path: xenstore.SocketPath, Err: syscall.ENOENT},
-			{Path: xenstore.XenbusPath, Err: syscall.ENOENT},
-		}}, exitPermission},
+		{"hypercall: no Xen", fmt.Errorf("open: %w", hypercall.ErrNoXen), exitPermission},
+		{"hypercall: not dom0", hypercall.ErrNotDom0, exitPermission},
+		{"hypercall: not root", hypercall.ErrPermission, exitPermission},
+		{"hypercall: not supported", fmt.Errorf("sched: %w", hypercall.ErrNotSupported), exitNotSupported},
+		{"hypercall: not supported wins over its EACCES", errors.Join(hypercall.ErrNotSupported, syscall.EACCES), exitNotSupported},
 		{"not supported", errSimUnavailable, exitNotSupported},
 		{"wrapped not supported", fmt.Errorf("x: %w", errSimUnavailable), exitNotSupported},
 		{"interrupted", context.Canceled, exitFailure},

@@ -8,7 +8,14 @@ import (
 )
 
 func main() {
+	// The first Ctrl-C cancels the context, which ends watch and
+	// xenstored cleanly; once it has, the default handling is restored so
+	// that a second Ctrl-C kills a command that does not stop.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)

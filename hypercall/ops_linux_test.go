@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +41,29 @@ func TestXenVersionWithoutBuildID(t *testing.T) {
 	}
 	if v.BuildID != nil {
 		t.Errorf("BuildID = %x, want nil", v.BuildID)
+	}
+}
+
+func TestXenVersionBuildIDDenied(t *testing.T) {
+	x, dev := openFake(t, newFakeXen(4), nil)
+	dev.force = func(c fakeCall) syscall.Errno {
+		if c.op == hypervisorXenVersion && c.cmd == xenverBuildID {
+			return unix.EPERM
+		}
+		return 0
+	}
+	v, err := x.XenVersion()
+	if err != nil || v.BuildID != nil || v.Extra != ".3" {
+		t.Errorf("XenVersion = %+v, %v", v, err)
+	}
+	dev.force = func(c fakeCall) syscall.Errno {
+		if c.op == hypervisorXenVersion && c.cmd == xenverCommandline {
+			return unix.EFAULT
+		}
+		return 0
+	}
+	if _, err := x.XenVersion(); !errors.Is(err, unix.EFAULT) {
+		t.Errorf("commandline EFAULT: %v", err)
 	}
 }
 

@@ -64,9 +64,11 @@ func (x *Xen) XenVersion() (XenVersion, error) {
 				r = buildIDMax
 			}
 			out.BuildID = append([]byte(nil), bid[hdr:hdr+int(r)]...)
-		case errors.Is(err, syscall.Errno(xenENODATA)), errors.Is(err, syscall.Errno(xenENOSYS)):
-			// Built without a build id (or a hypervisor without the
-			// sub-command): not an error, just no id.
+		case errors.Is(err, syscall.Errno(xenENODATA)), errors.Is(err, syscall.Errno(xenENOSYS)),
+			errors.Is(err, syscall.Errno(xenEPERM)):
+			// Built without a build id, a hypervisor without the
+			// sub-command, or an XSM policy hiding it: not an error, just
+			// no id.
 		default:
 			return err
 		}

@@ -78,15 +78,23 @@ func report(w io.Writer, boots []*bootRun, t timings) int {
 				fmt.Fprintf(w, "    | %s\n", l)
 			}
 		}
-		if a.Err != nil || a.Parser.Panic || len(a.Parser.Results()) == 0 {
+		labFailure := a.Err != nil || a.Parser.Panic || len(a.Parser.Results()) == 0
+		if labFailure {
 			fmt.Fprintf(w, "  last lines of the test channel (%s):\n", a.TestLog)
 			for _, l := range lastLines(a.TestLog, 30) {
 				fmt.Fprintf(w, "    | %s\n", l)
 			}
-		}
-		fmt.Fprintf(w, "  last lines of the Xen/dom0 serial console (%s):\n", a.ConsoleLog)
-		for _, l := range lastLines(a.ConsoleLog, 120) {
-			fmt.Fprintf(w, "    | %s\n", l)
+			fmt.Fprintf(w, "  last lines of the Xen/dom0 serial console (%s):\n", a.ConsoleLog)
+			for _, l := range lastLines(a.ConsoleLog, 120) {
+				fmt.Fprintf(w, "    | %s\n", l)
+			}
+		} else if dump := dom0Dump(a.ConsoleLog); len(dump) > 0 {
+			// Tests failed in a healthy boot: dom0's own state dump is
+			// what helps, not the boot messages.
+			fmt.Fprintf(w, "  dom0 after the suite (from %s):\n", a.ConsoleLog)
+			for _, l := range dump {
+				fmt.Fprintf(w, "    | %s\n", l)
+			}
 		}
 	}
 
@@ -143,8 +151,8 @@ func report(w io.Writer, boots []*bootRun, t timings) int {
 
 	// Timings, one row per boot.
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "daemon\tresult\tboots\tQEMU start to dom0\tto XenStore+consoled\tsuite\tboot to result\tQEMU total\t")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DAEMON\tRESULT\tBOOTS\tQEMU START TO DOM0\tTHEN XENSTORE+CONSOLED\tSUITE\tBOOT TO RESULT\tQEMU TOTAL")
 	for _, b := range boots {
 		ok, _ := b.verdict()
 		res := "ok"
@@ -153,14 +161,14 @@ func report(w io.Writer, boots []*bootRun, t timings) int {
 		}
 		a := b.last()
 		if a == nil {
-			fmt.Fprintf(tw, "%s\t%s\t0\t\t\t\t\t\t\n", b.Daemon, res)
+			fmt.Fprintf(tw, "%s\t%s\t0\t-\t-\t-\t-\t-\n", b.Daemon, res)
 			continue
 		}
 		dom0, okDom0 := a.event(evDom0Up)
 		ready, okReady := a.event(evXenReady)
 		start, okStart := a.event(evSuiteStart)
 		exit, okExit := a.event(evSuiteExit)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", b.Daemon, res, len(b.Attempts),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", b.Daemon, res, len(b.Attempts),
 			dur(dom0, okDom0), dur(ready-dom0, okReady && okDom0), dur(exit-start, okExit && okStart),
 			dur(exit, okExit), round(a.Wall))
 	}
@@ -198,4 +206,20 @@ func dur(d time.Duration, ok bool) string {
 		return "-"
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+}
+
+// dom0Dump returns what dom0's init printed on the console after a failed
+// suite (from its "xenlab: suite failed" line on), at most 80 lines.
+func dom0Dump(consoleLog string) []string {
+	lines := lastLines(consoleLog, 400)
+	for i, l := range lines {
+		if strings.HasPrefix(l, "xenlab: suite failed") {
+			lines = lines[i:]
+			if len(lines) > 80 {
+				lines = lines[:80]
+			}
+			return lines
+		}
+	}
+	return nil
 }

@@ -287,12 +287,12 @@ type sysctlARINC653Entry struct {
 
 // Limits of the scheduler parameters (sysctl.h).
 const (
-	schedRatelimitMax   = 500000 // XEN_SYSCTL_SCHED_RATELIMIT_MAX (µs)
-	schedRatelimitMin   = 100    // XEN_SYSCTL_SCHED_RATELIMIT_MIN (µs)
-	cschedTsliceMax     = 1000   // XEN_SYSCTL_CSCHED_TSLICE_MAX (ms)
-	cschedTsliceMin     = 1      // XEN_SYSCTL_CSCHED_TSLICE_MIN (ms)
-	cschedMigrDelayMax  = 100000 // XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US (µs)
-	cpupoolParAny       = 0xFFFFFFFF
+	schedRatelimitMax   = 500000     // XEN_SYSCTL_SCHED_RATELIMIT_MAX (µs)
+	schedRatelimitMin   = 100        // XEN_SYSCTL_SCHED_RATELIMIT_MIN (µs)
+	cschedTsliceMax     = 1000       // XEN_SYSCTL_CSCHED_TSLICE_MAX (ms)
+	cschedTsliceMin     = 1          // XEN_SYSCTL_CSCHED_TSLICE_MIN (ms)
+	cschedMigrDelayMax  = 100000     // XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US (µs)
+	cpupoolParAny       = 0xFFFFFFFF // XEN_SYSCTL_CPUPOOL_PAR_ANY
 	physinfoHWCapWords  = 8
 	sysctlUnionSize     = 128
 	domctlUnionSize     = 128

@@ -14,7 +14,7 @@ const PageSize = 4096
 // PoolAny is XEN_SYSCTL_CPUPOOL_PAR_ANY: "any free id" for CpupoolCreate,
 // "any free cpu" for CpupoolAddCPU and "the pool's last cpu" for
 // CpupoolRemoveCPU.
-const PoolAny = cpupoolParAny
+const PoolAny uint32 = 0xFFFFFFFF
 
 // InvalidID marks absent topology data: the core, socket or node of a
 // CPU that is not present, or a CPU without a NUMA node
@@ -230,6 +230,8 @@ type DomainInfo struct {
 	GPAddrBits                           uint8
 }
 
+// Dying, HVM, Shutdown, Paused, Blocked, Running, Debugged, XSDomain and
+// HAP report the XEN_DOMINF_* flags of the same names (domctl.h).
 func (d DomainInfo) Dying() bool    { return d.Flags&dominfDying != 0 }
 func (d DomainInfo) HVM() bool      { return d.Flags&dominfHVMGuest != 0 }
 func (d DomainInfo) Shutdown() bool { return d.Flags&dominfShutdown != 0 }

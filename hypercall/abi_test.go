@@ -17,9 +17,12 @@ import (
 //	     the same numbers except physinfo at 4.16.0 (the V14 rows).
 //	uapi: Linux include/uapi/xen/{privcmd,evtchn}.h (all members are
 //	     u64 or unsigned int, so the layout is fixed by inspection).
-//	arm: arch-arm.h by hand: xen_arch_domainconfig is 12 bytes
-//	     (4.16–4.20) or 16 (4.21+), placed at 104 and rounded up to the
-//	     8-byte alignment of xen_domctl_getdomaininfo: 120.
+//	arm: aarch64-linux-gnu-gcc 12, same headers and tags:
+//	     xen_arch_domainconfig is 12 bytes (4.16–4.20) or 16 (4.21+),
+//	     placed at 104 and rounded up to 8: getdomaininfo is 120 bytes.
+//
+// The full gcc output per tag and architecture is in testdata/ (made by
+// testdata/abi-offsets.c); TestABIMatchesMeasured checks every line of it.
 type layoutRow struct {
 	name   string
 	got    uintptr

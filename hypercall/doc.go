@@ -44,7 +44,8 @@
 // pool"). errors.Is matches both the errno (unix.EADDRNOTAVAIL) and, where
 // one applies, a sentinel: ErrNotSupported (release, interface version,
 // scheduler or feature missing), ErrPermission, ErrNoXen, ErrNotDom0,
-// ErrClosed.
+// ErrClosed. Other Hypervisor implementations (the simulator) build the
+// same errors with NewOpError.
 //
 // # Concurrency
 //

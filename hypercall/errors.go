@@ -87,42 +87,46 @@ func errnoName(e syscall.Errno) string {
 	return "errno " + strconv.Itoa(int(e))
 }
 
-// opKind selects the errno meanings of one operation.
-type opKind int
+// Op names one Xen operation: each Hypervisor method (CPUHotplug split by
+// kind) and each Evtchn request. It selects the errno meanings of errors,
+// and lets another Hypervisor implementation (package xensim) build the
+// same errors as *Xen with NewOpError.
+type Op int
 
+// Operations.
 const (
-	kindNone opKind = iota
-	kindXenVersion
-	kindPfGetCPUInfo
-	kindPfCPUOnline
-	kindPfCPUOffline
-	kindPhysinfo
-	kindSchedID
-	kindHotplugOnline
-	kindHotplugOffline
-	kindHotplugSMT
-	kindCputopoinfo
-	kindNumainfo
-	kindPoolCreate
-	kindPoolDestroy
-	kindPoolInfo
-	kindPoolAddCPU
-	kindPoolRmCPU
-	kindPoolMoveDomain
-	kindPoolFreeInfo
-	kindSysSchedOp
-	kindDomainInfoList
-	kindDomainInfo
-	kindDomSchedOp
-	kindEvtchnBindVIRQ
-	kindEvtchnBindInterdomain
-	kindEvtchnBindUnbound
-	kindEvtchnUnbind
-	kindEvtchnNotify
-	kindEvtchnIO
+	opNone Op = iota
+	OpXenVersion
+	OpPCPUInfo
+	OpPlatformCPUOnline
+	OpPlatformCPUOffline
+	OpPhysinfo
+	OpSchedulerID
+	OpCPUHotplugOnline
+	OpCPUHotplugOffline
+	OpCPUHotplugSMT
+	OpCPUTopology
+	OpNUMAInfo
+	OpCpupoolCreate
+	OpCpupoolDestroy
+	OpCpupoolInfo
+	OpCpupoolAddCPU
+	OpCpupoolRemoveCPU
+	OpCpupoolMoveDomain
+	OpCpupoolFreeCPUs
+	OpPoolSchedParams
+	OpDomainInfoList
+	OpDomainInfo
+	OpDomainSchedParams
+	OpEvtchnBindVIRQ
+	OpEvtchnBindInterdomain
+	OpEvtchnBindUnboundPort
+	OpEvtchnUnbind
+	OpEvtchnNotify
+	OpEvtchnIO
 )
 
-// family is the hypercall (or device) an opKind belongs to; it supplies
+// family is the hypercall (or device) an Op belongs to; it supplies
 // the meanings common to all its sub-operations.
 type family int
 
@@ -135,17 +139,17 @@ const (
 	famEvtchn
 )
 
-func (k opKind) family() family {
+func (k Op) family() family {
 	switch {
-	case k == kindXenVersion:
+	case k == OpXenVersion:
 		return famXenVersion
-	case k >= kindPfGetCPUInfo && k <= kindPfCPUOffline:
+	case k >= OpPCPUInfo && k <= OpPlatformCPUOffline:
 		return famPlatform
-	case k >= kindPhysinfo && k <= kindDomainInfoList:
+	case k >= OpPhysinfo && k <= OpDomainInfoList:
 		return famSysctl
-	case k == kindDomainInfo || k == kindDomSchedOp:
+	case k == OpDomainInfo || k == OpDomainSchedParams:
 		return famDomctl
-	case k >= kindEvtchnBindVIRQ:
+	case k >= OpEvtchnBindVIRQ:
 		return famEvtchn
 	}
 	return famNone
@@ -159,27 +163,27 @@ type meaning struct {
 
 // opMeanings are the per-operation meanings, from Xen's sources (see
 // xen-abi.md §6 and the functions named in each block).
-var opMeanings = map[opKind]map[syscall.Errno]meaning{
+var opMeanings = map[Op]map[syscall.Errno]meaning{
 	// xen/arch/x86/platform_hypercall.c XENPF_get_cpuinfo
-	kindPfGetCPUInfo: {
+	OpPCPUInfo: {
 		xenEBUSY: {"the CPU maps are locked by a CPU hotplug in progress; retry", nil},
 	},
 	// platform_hypercall.c XENPF_cpu_online, xen/arch/x86/smp.c
-	kindPfCPUOnline: {
+	OpPlatformCPUOnline: {
 		xenEINVAL: {"cpu is not present or out of range, or the clocksource is TSC", nil},
 		xenEPERM:  {"cpu is a secondary SMT thread and Xen runs with smt=0", nil},
 		xenEBUSY:  {"another CPU hotplug operation is in progress; retry", nil},
 		xenEIO:    {"the cpu failed to come up", nil},
 	},
 	// platform_hypercall.c XENPF_cpu_offline, xen/common/cpu.c, sched/cpupool.c
-	kindPfCPUOffline: {
+	OpPlatformCPUOffline: {
 		xenEOPNOTSUPP: {"cpu 0 cannot be taken offline", nil},
 		xenEINVAL:     {"cpu is not present or out of range", nil},
 		xenENODEV:     {"cpu is in a cpupool other than Pool-0; remove it from its pool first", nil},
 		xenEBUSY:      {"cpu is the last cpu of Pool-0 while domains run there, or another CPU hotplug or pool change is in progress", nil},
 	},
 	// xen/arch/x86/sysctl.c XEN_SYSCTL_cpu_hotplug, xen/common/cpu.c cpu_up
-	kindHotplugOnline: {
+	OpCPUHotplugOnline: {
 		xenEINVAL:     {"cpu is not present or out of range", nil},
 		xenEEXIST:     {"cpu is already online", nil},
 		xenEPERM:      {"cpu is a secondary SMT thread and Xen runs with smt=0", nil},
@@ -188,7 +192,7 @@ var opMeanings = map[opKind]map[syscall.Errno]meaning{
 		xenEOPNOTSUPP: {"this hypervisor does not support this hotplug operation", ErrNotSupported},
 	},
 	// sysctl.c XEN_SYSCTL_cpu_hotplug, cpu.c cpu_down, cpupool.c cpupool_cpu_remove_prologue
-	kindHotplugOffline: {
+	OpCPUHotplugOffline: {
 		xenEINVAL:     {"cpu 0 cannot be taken offline, or the cpu is not present or out of range", nil},
 		xenEEXIST:     {"cpu is already offline", nil},
 		xenENODEV:     {"cpu is in a cpupool other than Pool-0; remove it from its pool first", nil},
@@ -196,28 +200,28 @@ var opMeanings = map[opKind]map[syscall.Errno]meaning{
 		xenEOPNOTSUPP: {"this hypervisor does not support this hotplug operation", ErrNotSupported},
 	},
 	// sysctl.c XEN_SYSCTL_CPU_HOTPLUG_SMT_{ENABLE,DISABLE}
-	kindHotplugSMT: {
+	OpCPUHotplugSMT: {
 		xenEOPNOTSUPP: {"the CPUs have no SMT (hyper-threading)", ErrNotSupported},
 		xenEBUSY:      {"SMT switching is disabled (the scheduler granularity is core or socket); or another hotplug operation is in progress", nil},
 	},
 	// xen/common/sched/cpupool.c cpupool_do_sysctl CREATE
-	kindPoolCreate: {
+	OpCpupoolCreate: {
 		xenENOENT: {"scheduler not built into this hypervisor", ErrNotSupported},
 		xenEEXIST: {"a cpupool with that id already exists", nil},
 		xenENOSPC: {"too many cpupools", nil},
 		xenENOMEM: {"the hypervisor is out of memory", nil},
 	},
 	// cpupool.c DESTROY
-	kindPoolDestroy: {
+	OpCpupoolDestroy: {
 		xenENOENT: {"cpupool does not exist", nil},
 		xenEBUSY:  {"cpupool still has domains or cpus; move the domains and remove the cpus first", nil},
 	},
 	// cpupool.c INFO
-	kindPoolInfo: {
+	OpCpupoolInfo: {
 		xenENOENT: {"no cpupool with this or a higher id", nil},
 	},
 	// cpupool.c ADDCPU
-	kindPoolAddCPU: {
+	OpCpupoolAddCPU: {
 		xenENOENT:        {"cpupool does not exist", nil},
 		xenEINVAL:        {"cpu id out of range", nil},
 		xenENODEV:        {"cpu is offline, is not free (already in a cpupool), or not all of its scheduling-granularity siblings are free", nil},
@@ -225,7 +229,7 @@ var opMeanings = map[opKind]map[syscall.Errno]meaning{
 		xenEBUSY:         {"cpu is busy in the hypervisor; retry", nil},
 	},
 	// cpupool.c RMCPU, cpupool_unassign_cpu
-	kindPoolRmCPU: {
+	OpCpupoolRemoveCPU: {
 		xenENOENT:        {"cpupool does not exist", nil},
 		xenEINVAL:        {"cpu id out of range, cpu offline, or cpu 0 of Pool-0 (which can never leave it)", nil},
 		xenEADDRNOTAVAIL: {"cpu is not in that pool (or another removal is still pending)", nil},
@@ -234,7 +238,7 @@ var opMeanings = map[opKind]map[syscall.Errno]meaning{
 		xenEADDRINUSE:    {"a vCPU is temporarily pinned to this cpu; retry", nil},
 	},
 	// cpupool.c MOVEDOMAIN, sched_move_domain
-	kindPoolMoveDomain: {
+	OpCpupoolMoveDomain: {
 		xenESRCH:  {"domain does not exist", nil},
 		xenEPERM:  {"a domain cannot move itself (Domain-0 cannot be moved from dom0)", nil},
 		xenEINVAL: {"domain is not in any cpupool", nil},
@@ -242,39 +246,39 @@ var opMeanings = map[opKind]map[syscall.Errno]meaning{
 		xenEBUSY:  {"a vCPU's affinity is temporarily broken; retry", nil},
 	},
 	// xen/common/sched/core.c sched_adjust_global, credit.c, credit2.c, arinc653.c
-	kindSysSchedOp: {
+	OpPoolSchedParams: {
 		xenESRCH:  {"cpupool does not exist", nil},
 		xenEINVAL: {"the scheduler is not the pool's scheduler, or a parameter is out of range", nil},
 	},
 	// xen/common/domctl.c XEN_DOMCTL_getdomaininfo
-	kindDomainInfo: {
+	OpDomainInfo: {
 		xenESRCH: {"domain does not exist", nil},
 	},
 	// domctl.c, sched/core.c sched_adjust, credit*.c, rt.c
-	kindDomSchedOp: {
+	OpDomainSchedParams: {
 		xenESRCH:  {"domain does not exist", nil},
 		xenEINVAL: {"the scheduler is not the one of the domain's cpupool, or a parameter is out of range", nil},
 	},
 	// xen/common/event_channel.c evtchn_bind_virq
-	kindEvtchnBindVIRQ: {
+	OpEvtchnBindVIRQ: {
 		xenEEXIST: {"VIRQ is already bound in this domain (the dom0 kernel's xen-pcpu driver binds VIRQ_PCPU_STATE itself; watch the xen_cpu uevents or poll instead)", nil},
 		xenEINVAL: {"unknown VIRQ, or a per-vCPU VIRQ", nil},
 	},
 	// event_channel.c evtchn_bind_interdomain
-	kindEvtchnBindInterdomain: {
+	OpEvtchnBindInterdomain: {
 		xenESRCH:  {"remote domain does not exist", nil},
 		xenEINVAL: {"remote port is not an unbound port offered to this domain", nil},
 	},
 	// event_channel.c evtchn_alloc_unbound
-	kindEvtchnBindUnbound: {
+	OpEvtchnBindUnboundPort: {
 		xenESRCH:  {"remote domain does not exist", nil},
 		xenENOSPC: {"no free event channel ports", nil},
 	},
-	kindEvtchnUnbind: {
+	OpEvtchnUnbind: {
 		xenENOTTY: {"port is not bound through this handle", nil},
 		xenEINVAL: {"port is not bound through this handle", nil},
 	},
-	kindEvtchnNotify: {
+	OpEvtchnNotify: {
 		xenEINVAL: {"port is not bound through this handle", nil},
 	},
 }
@@ -312,7 +316,7 @@ var familyMeanings = map[family]map[syscall.Errno]meaning{
 }
 
 // meaningOf returns Xen's meaning of errno for an operation of kind k.
-func meaningOf(k opKind, errno syscall.Errno) meaning {
+func meaningOf(k Op, errno syscall.Errno) meaning {
 	if m, ok := opMeanings[k][errno]; ok {
 		return m
 	}
@@ -328,9 +332,61 @@ func meaningOf(k opKind, errno syscall.Errno) meaning {
 	return meaning{}
 }
 
+// opNames are the Op fields of the errors NewOpError builds; *Xen adds
+// the sub-command where there is one (getinfo, putinfo, ...).
+var opNames = map[Op]string{
+	OpXenVersion:            "xen_version",
+	OpPCPUInfo:              "platform_op get_cpuinfo",
+	OpPlatformCPUOnline:     "platform_op cpu_online",
+	OpPlatformCPUOffline:    "platform_op cpu_offline",
+	OpPhysinfo:              "sysctl physinfo",
+	OpSchedulerID:           "sysctl sched_id",
+	OpCPUHotplugOnline:      "sysctl cpu_hotplug online",
+	OpCPUHotplugOffline:     "sysctl cpu_hotplug offline",
+	OpCPUHotplugSMT:         "sysctl cpu_hotplug smt",
+	OpCPUTopology:           "sysctl cputopoinfo",
+	OpNUMAInfo:              "sysctl numainfo",
+	OpCpupoolCreate:         "sysctl cpupool_op create",
+	OpCpupoolDestroy:        "sysctl cpupool_op destroy",
+	OpCpupoolInfo:           "sysctl cpupool_op info",
+	OpCpupoolAddCPU:         "sysctl cpupool_op addcpu",
+	OpCpupoolRemoveCPU:      "sysctl cpupool_op rmcpu",
+	OpCpupoolMoveDomain:     "sysctl cpupool_op movedomain",
+	OpCpupoolFreeCPUs:       "sysctl cpupool_op freeinfo",
+	OpPoolSchedParams:       "sysctl scheduler_op",
+	OpDomainInfoList:        "sysctl getdomaininfolist",
+	OpDomainInfo:            "domctl getdomaininfo",
+	OpDomainSchedParams:     "domctl scheduler_op",
+	OpEvtchnBindVIRQ:        "evtchn bind_virq",
+	OpEvtchnBindInterdomain: "evtchn bind_interdomain",
+	OpEvtchnBindUnboundPort: "evtchn bind_unbound_port",
+	OpEvtchnUnbind:          "evtchn unbind",
+	OpEvtchnNotify:          "evtchn notify",
+	OpEvtchnIO:              "evtchn read/write",
+}
+
+// String returns the operation's name as errors and traces print it,
+// e.g. "sysctl cpupool_op rmcpu".
+func (o Op) String() string {
+	if n, ok := opNames[o]; ok {
+		return n
+	}
+	return "op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// NewOpError returns the error *Xen returns when Xen fails op with errno:
+// the same text, Xen's meaning of errno for op, and the same errors.Is
+// matches (the errno and, where one applies, a package sentinel). target
+// names the arguments as *Xen does, e.g. "pool 3, cpu 5"; it may be
+// empty. A simulated hypervisor uses it so that callers cannot tell its
+// errors from real ones.
+func NewOpError(op Op, target string, errno syscall.Errno) *OpError {
+	return newOpError(op, op.String(), target, errno)
+}
+
 // newOpError builds the error of operation op on target failing with
 // errno.
-func newOpError(k opKind, op, target string, errno syscall.Errno) *OpError {
+func newOpError(k Op, op, target string, errno syscall.Errno) *OpError {
 	m := meaningOf(k, errno)
 	return &OpError{Op: op, Target: target, Meaning: m.text, Err: errno, sentinel: m.sentinel}
 }

@@ -13,31 +13,31 @@ import (
 )
 
 // opRunners runs one operation of each kind on a fake host.
-var opRunners = map[opKind]func(x *Xen) error{
-	kindXenVersion:   func(x *Xen) error { _, err := x.XenVersion(); return err },
-	kindPfGetCPUInfo: func(x *Xen) error { _, err := x.PCPUInfo(1); return err },
-	kindPfCPUOnline:  func(x *Xen) error { return x.PlatformCPUOnline(1) },
-	kindPfCPUOffline: func(x *Xen) error { return x.PlatformCPUOffline(1) },
-	kindPhysinfo:     func(x *Xen) error { _, err := x.Physinfo(); return err },
-	kindSchedID:      func(x *Xen) error { _, err := x.SchedulerID(); return err },
-	kindHotplugOnline: func(x *Xen) error {
+var opRunners = map[Op]func(x *Xen) error{
+	OpXenVersion:         func(x *Xen) error { _, err := x.XenVersion(); return err },
+	OpPCPUInfo:           func(x *Xen) error { _, err := x.PCPUInfo(1); return err },
+	OpPlatformCPUOnline:  func(x *Xen) error { return x.PlatformCPUOnline(1) },
+	OpPlatformCPUOffline: func(x *Xen) error { return x.PlatformCPUOffline(1) },
+	OpPhysinfo:           func(x *Xen) error { _, err := x.Physinfo(); return err },
+	OpSchedulerID:        func(x *Xen) error { _, err := x.SchedulerID(); return err },
+	OpCPUHotplugOnline: func(x *Xen) error {
 		return x.CPUHotplug(HotplugOnline, 1)
 	},
-	kindHotplugOffline: func(x *Xen) error { return x.CPUHotplug(HotplugOffline, 1) },
-	kindHotplugSMT:     func(x *Xen) error { return x.CPUHotplug(HotplugSMTEnable, 0) },
-	kindCputopoinfo:    func(x *Xen) error { _, err := x.CPUTopology(); return err },
-	kindNumainfo:       func(x *Xen) error { _, err := x.NUMAInfo(); return err },
-	kindPoolCreate:     func(x *Xen) error { _, err := x.CpupoolCreate(PoolAny, SchedRTDS); return err },
-	kindPoolDestroy:    func(x *Xen) error { return x.CpupoolDestroy(1) },
-	kindPoolInfo:       func(x *Xen) error { _, err := x.CpupoolInfo(0); return err },
-	kindPoolAddCPU:     func(x *Xen) error { return x.CpupoolAddCPU(1, 2) },
-	kindPoolRmCPU:      func(x *Xen) error { return x.CpupoolRemoveCPU(1, 2) },
-	kindPoolMoveDomain: func(x *Xen) error { return x.CpupoolMoveDomain(1, 5) },
-	kindPoolFreeInfo:   func(x *Xen) error { _, err := x.CpupoolFreeCPUs(); return err },
-	kindSysSchedOp:     func(x *Xen) error { _, err := x.PoolSchedParams(0, SchedCredit2); return err },
-	kindDomainInfoList: func(x *Xen) error { _, err := x.DomainInfoList(0, 10); return err },
-	kindDomainInfo:     func(x *Xen) error { _, err := x.DomainInfo(5); return err },
-	kindDomSchedOp:     func(x *Xen) error { _, err := x.DomainSchedParams(5, SchedCredit2); return err },
+	OpCPUHotplugOffline: func(x *Xen) error { return x.CPUHotplug(HotplugOffline, 1) },
+	OpCPUHotplugSMT:     func(x *Xen) error { return x.CPUHotplug(HotplugSMTEnable, 0) },
+	OpCPUTopology:       func(x *Xen) error { _, err := x.CPUTopology(); return err },
+	OpNUMAInfo:          func(x *Xen) error { _, err := x.NUMAInfo(); return err },
+	OpCpupoolCreate:     func(x *Xen) error { _, err := x.CpupoolCreate(PoolAny, SchedRTDS); return err },
+	OpCpupoolDestroy:    func(x *Xen) error { return x.CpupoolDestroy(1) },
+	OpCpupoolInfo:       func(x *Xen) error { _, err := x.CpupoolInfo(0); return err },
+	OpCpupoolAddCPU:     func(x *Xen) error { return x.CpupoolAddCPU(1, 2) },
+	OpCpupoolRemoveCPU:  func(x *Xen) error { return x.CpupoolRemoveCPU(1, 2) },
+	OpCpupoolMoveDomain: func(x *Xen) error { return x.CpupoolMoveDomain(1, 5) },
+	OpCpupoolFreeCPUs:   func(x *Xen) error { _, err := x.CpupoolFreeCPUs(); return err },
+	OpPoolSchedParams:   func(x *Xen) error { _, err := x.PoolSchedParams(0, SchedCredit2); return err },
+	OpDomainInfoList:    func(x *Xen) error { _, err := x.DomainInfoList(0, 10); return err },
+	OpDomainInfo:        func(x *Xen) error { _, err := x.DomainInfo(5); return err },
+	OpDomainSchedParams: func(x *Xen) error { _, err := x.DomainSchedParams(5, SchedCredit2); return err },
 }
 
 // TestErrnoMeanings forces every errno that has a meaning, for every
@@ -89,16 +89,16 @@ func TestErrnoMeanings(t *testing.T) {
 	}
 }
 
-func isRetried(k opKind, e syscall.Errno) bool {
+func isRetried(k Op, e syscall.Errno) bool {
 	switch e {
 	case unix.EINTR:
 		return true
 	case unix.EAGAIN:
-		return k >= kindPoolCreate && k <= kindPoolFreeInfo
+		return k >= OpCpupoolCreate && k <= OpCpupoolFreeCPUs
 	case unix.EADDRINUSE:
-		return k == kindPoolRmCPU
+		return k == OpCpupoolRemoveCPU
 	case unix.EBUSY:
-		return k == kindPfGetCPUInfo
+		return k == OpPCPUInfo
 	}
 	return false
 }
@@ -106,20 +106,20 @@ func isRetried(k opKind, e syscall.Errno) bool {
 // TestErrorMessages pins the wording of the errors the brief names.
 func TestErrorMessages(t *testing.T) {
 	cases := []struct {
-		kind     opKind
+		kind     Op
 		errno    syscall.Errno
 		want     string
 		sentinel error
 	}{
-		{kindPoolCreate, unix.ENOENT, "sysctl cpupool_op create (any pool, rtds): scheduler not built into this hypervisor (ENOENT)", ErrNotSupported},
-		{kindHotplugOffline, unix.ENODEV, "sysctl cpu_hotplug offline (cpu 1): cpu is in a cpupool other than Pool-0; remove it from its pool first (ENODEV)", nil},
-		{kindPfCPUOffline, unix.ENODEV, "platform_op cpu_offline (cpu 1): cpu is in a cpupool other than Pool-0; remove it from its pool first (ENODEV)", nil},
-		{kindPoolRmCPU, unix.EADDRNOTAVAIL, "sysctl cpupool_op rmcpu (pool 1, cpu 2): cpu is not in that pool (or another removal is still pending) (EADDRNOTAVAIL)", nil},
-		{kindPhysinfo, unix.EACCES, "sysctl physinfo: interface version mismatch: this hypervisor speaks another XEN_SYSCTL_INTERFACE_VERSION than xgo chose for it (EACCES)", ErrNotSupported},
-		{kindDomSchedOp, unix.EACCES, "domctl scheduler_op getinfo (domain 5, credit2): interface version mismatch: this hypervisor speaks another XEN_DOMCTL_INTERFACE_VERSION than xgo chose for it (EACCES)", ErrNotSupported},
-		{kindPfGetCPUInfo, unix.EACCES, "platform_op get_cpuinfo (cpu 1): interface version mismatch: this hypervisor speaks another XENPF_INTERFACE_VERSION than xgo chose for it (EACCES)", ErrNotSupported},
-		{kindPoolMoveDomain, unix.EPERM, "sysctl cpupool_op movedomain (pool 1, domain 5): a domain cannot move itself (Domain-0 cannot be moved from dom0) (EPERM)", nil},
-		{kindSchedID, unix.EPERM, "sysctl sched_id: this domain may not use sysctl (not the control domain, or denied by the XSM policy) (EPERM)", ErrPermission},
+		{OpCpupoolCreate, unix.ENOENT, "sysctl cpupool_op create (any pool, rtds): scheduler not built into this hypervisor (ENOENT)", ErrNotSupported},
+		{OpCPUHotplugOffline, unix.ENODEV, "sysctl cpu_hotplug offline (cpu 1): cpu is in a cpupool other than Pool-0; remove it from its pool first (ENODEV)", nil},
+		{OpPlatformCPUOffline, unix.ENODEV, "platform_op cpu_offline (cpu 1): cpu is in a cpupool other than Pool-0; remove it from its pool first (ENODEV)", nil},
+		{OpCpupoolRemoveCPU, unix.EADDRNOTAVAIL, "sysctl cpupool_op rmcpu (pool 1, cpu 2): cpu is not in that pool (or another removal is still pending) (EADDRNOTAVAIL)", nil},
+		{OpPhysinfo, unix.EACCES, "sysctl physinfo: interface version mismatch: this hypervisor speaks another XEN_SYSCTL_INTERFACE_VERSION than xgo chose for it (EACCES)", ErrNotSupported},
+		{OpDomainSchedParams, unix.EACCES, "domctl scheduler_op getinfo (domain 5, credit2): interface version mismatch: this hypervisor speaks another XEN_DOMCTL_INTERFACE_VERSION than xgo chose for it (EACCES)", ErrNotSupported},
+		{OpPCPUInfo, unix.EACCES, "platform_op get_cpuinfo (cpu 1): interface version mismatch: this hypervisor speaks another XENPF_INTERFACE_VERSION than xgo chose for it (EACCES)", ErrNotSupported},
+		{OpCpupoolMoveDomain, unix.EPERM, "sysctl cpupool_op movedomain (pool 1, domain 5): a domain cannot move itself (Domain-0 cannot be moved from dom0) (EPERM)", nil},
+		{OpSchedulerID, unix.EPERM, "sysctl sched_id: this domain may not use sysctl (not the control domain, or denied by the XSM policy) (EPERM)", ErrPermission},
 	}
 	for _, c := range cases {
 		x, dev := openFake(t, newFakeXen(4), nil)
@@ -238,5 +238,25 @@ func TestNoErrnoMeaningFallsBackToErrnoText(t *testing.T) {
 	_, err := x.Physinfo()
 	if err == nil || err.Error() != "sysctl physinfo: cannot allocate memory (ENOMEM)" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestNewOpError: a simulator's errors look and match like the real ones.
+func TestNewOpError(t *testing.T) {
+	x, dev := openFake(t, newFakeXen(4), nil)
+	dev.force = func(fakeCall) syscall.Errno { return unix.EADDRNOTAVAIL }
+	real := x.CpupoolRemoveCPU(1, 2)
+	sim := NewOpError(OpCpupoolRemoveCPU, "pool 1, cpu 2", unix.EADDRNOTAVAIL)
+	if real.Error() != sim.Error() {
+		t.Errorf("real %q\nsim  %q", real, sim)
+	}
+	sim = NewOpError(OpCpupoolCreate, "", unix.ENOENT)
+	if !errors.Is(sim, ErrNotSupported) || !errors.Is(sim, unix.ENOENT) {
+		t.Errorf("%v does not match ErrNotSupported and ENOENT", sim)
+	}
+	for op := OpXenVersion; op <= OpEvtchnIO; op++ {
+		if _, ok := opNames[op]; !ok {
+			t.Errorf("Op %d has no name", op)
+		}
 	}
 }

@@ -38,7 +38,7 @@ func newEvtchn(f *os.File, ioctl ioctlFunc, trace *tracer) (*Evtchn, error) {
 }
 
 // call issues one event channel ioctl and returns its result.
-func (e *Evtchn) call(kind opKind, op, target string, req uintptr, arg unsafe.Pointer) (uint32, error) {
+func (e *Evtchn) call(kind Op, op, target string, req uintptr, arg unsafe.Pointer) (uint32, error) {
 	var r uintptr
 	var errno syscall.Errno
 	start := time.Now()
@@ -59,7 +59,7 @@ func (e *Evtchn) call(kind opKind, op, target string, req uintptr, arg unsafe.Po
 // holds it; the error says so.
 func (e *Evtchn) BindVIRQ(virq uint32) (uint32, error) {
 	arg := ioctlEvtchnBindVIRQ{VIRQ: virq}
-	return e.call(kindEvtchnBindVIRQ, "evtchn bind_virq", "virq "+strconv.FormatUint(uint64(virq), 10),
+	return e.call(OpEvtchnBindVIRQ, "evtchn bind_virq", "virq "+strconv.FormatUint(uint64(virq), 10),
 		ioctlEvtchnBindVIRQNr, unsafe.Pointer(&arg))
 }
 
@@ -67,7 +67,7 @@ func (e *Evtchn) BindVIRQ(virq uint32) (uint32, error) {
 // port and returns it.
 func (e *Evtchn) BindInterdomain(domid, remotePort uint32) (uint32, error) {
 	arg := ioctlEvtchnBindInterdomain{RemoteDomain: domid, RemotePort: remotePort}
-	return e.call(kindEvtchnBindInterdomain, "evtchn bind_interdomain",
+	return e.call(OpEvtchnBindInterdomain, "evtchn bind_interdomain",
 		fmt.Sprintf("domain %d, port %d", domid, remotePort), ioctlEvtchnBindInterdomainNr, unsafe.Pointer(&arg))
 }
 
@@ -75,14 +75,14 @@ func (e *Evtchn) BindInterdomain(domid, remotePort uint32) (uint32, error) {
 // returns it.
 func (e *Evtchn) BindUnboundPort(domid uint32) (uint32, error) {
 	arg := ioctlEvtchnBindUnboundPort{RemoteDomain: domid}
-	return e.call(kindEvtchnBindUnbound, "evtchn bind_unbound_port", "domain "+strconv.FormatUint(uint64(domid), 10),
+	return e.call(OpEvtchnBindUnboundPort, "evtchn bind_unbound_port", "domain "+strconv.FormatUint(uint64(domid), 10),
 		ioctlEvtchnBindUnboundPortNr, unsafe.Pointer(&arg))
 }
 
 // Unbind closes a port bound through this handle.
 func (e *Evtchn) Unbind(port uint32) error {
 	arg := ioctlEvtchnPort{Port: port}
-	_, err := e.call(kindEvtchnUnbind, "evtchn unbind", "port "+strconv.FormatUint(uint64(port), 10),
+	_, err := e.call(OpEvtchnUnbind, "evtchn unbind", "port "+strconv.FormatUint(uint64(port), 10),
 		ioctlEvtchnUnbindNr, unsafe.Pointer(&arg))
 	return err
 }
@@ -90,7 +90,7 @@ func (e *Evtchn) Unbind(port uint32) error {
 // Notify sends an event on a port bound through this handle.
 func (e *Evtchn) Notify(port uint32) error {
 	arg := ioctlEvtchnPort{Port: port}
-	_, err := e.call(kindEvtchnNotify, "evtchn notify", "port "+strconv.FormatUint(uint64(port), 10),
+	_, err := e.call(OpEvtchnNotify, "evtchn notify", "port "+strconv.FormatUint(uint64(port), 10),
 		ioctlEvtchnNotifyNr, unsafe.Pointer(&arg))
 	return err
 }
@@ -140,7 +140,7 @@ func (e *Evtchn) Close() error { return e.f.Close() }
 func (e *Evtchn) ioError(op string, err error) error {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		oe := newOpError(kindEvtchnIO, op, "", errno)
+		oe := newOpError(OpEvtchnIO, op, "", errno)
 		if errno == syscall.Errno(27) { // EFBIG: the driver's ring overflowed
 			oe.Meaning = "event ring overflowed: events were lost; re-read the state of every port"
 		}

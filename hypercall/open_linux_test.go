@@ -300,7 +300,7 @@ func TestPlacementCheckCatchesHeapPointers(t *testing.T) {
 	defer x.Close()
 	heap := make([]byte, sizeOf[sysctlOp]())
 	err = x.run("test", 0, func(*arena) error {
-		return x.sysctl(heap, sysctlCmdPhysinfo, kindPhysinfo, "sysctl physinfo", "")
+		return x.sysctl(heap, sysctlCmdPhysinfo, OpPhysinfo, "sysctl physinfo", "")
 	})
 	if !errors.Is(err, syscall.Errno(unix.EFAULT)) || len(dev.violations) != 1 {
 		t.Errorf("err = %v, violations = %v", err, dev.violations)

@@ -9,7 +9,7 @@ const cpumapBits = 4096
 
 // cpupool issues one XEN_SYSCTL_cpupool_op. Like libxc's do_sysctl_save it
 // retries EAGAIN ("cpu busy in the hypervisor"), within bounds.
-func (x *Xen) cpupool(req []byte, kind opKind, sub, target string, retry ...retryRule) error {
+func (x *Xen) cpupool(req []byte, kind Op, sub, target string, retry ...retryRule) error {
 	return x.sysctl(req, sysctlCmdCpupoolOp, kind, "sysctl cpupool_op "+sub, target, append([]retryRule{retryEAGAIN}, retry...)...)
 }
 
@@ -23,7 +23,7 @@ func (x *Xen) CpupoolCreate(id uint32, sched Scheduler) (uint32, error) {
 		c.Op = cpupoolOpCreate
 		c.CpupoolID = id
 		c.SchedID = uint32(sched)
-		if err := x.cpupool(req, kindPoolCreate, "create", target); err != nil {
+		if err := x.cpupool(req, OpCpupoolCreate, "create", target); err != nil {
 			return err
 		}
 		out = c.CpupoolID
@@ -39,7 +39,7 @@ func (x *Xen) CpupoolDestroy(id uint32) error {
 		c := view[sysctlOp](req).cpupoolOp()
 		c.Op = cpupoolOpDestroy
 		c.CpupoolID = id
-		return x.cpupool(req, kindPoolDestroy, "destroy", poolTarget(id))
+		return x.cpupool(req, OpCpupoolDestroy, "destroy", poolTarget(id))
 	})
 }
 
@@ -53,7 +53,7 @@ func (x *Xen) CpupoolInfo(id uint32) (CpupoolInfo, error) {
 		c.Op = cpupoolOpInfo
 		c.CpupoolID = id
 		c.Cpumap = xenctlBitmap{Bitmap: addrOf(cpumap), NrBits: cpumapBits}
-		if err := x.cpupool(req, kindPoolInfo, "info", "pool ≥ "+strconv.FormatUint(uint64(id), 10)); err != nil {
+		if err := x.cpupool(req, OpCpupoolInfo, "info", "pool ≥ "+strconv.FormatUint(uint64(id), 10)); err != nil {
 			return err
 		}
 		out = CpupoolInfo{ID: c.CpupoolID, Scheduler: Scheduler(c.SchedID), NDom: c.NDom, CPUs: cpuSetFromBitmap(cpumap)}
@@ -70,7 +70,7 @@ func (x *Xen) CpupoolAddCPU(id, cpu uint32) error {
 		c.Op = cpupoolOpAddCPU
 		c.CpupoolID = id
 		c.CPU = cpu
-		return x.cpupool(req, kindPoolAddCPU, "addcpu", poolTarget(id)+", "+poolCPUTarget(cpu))
+		return x.cpupool(req, OpCpupoolAddCPU, "addcpu", poolTarget(id)+", "+poolCPUTarget(cpu))
 	})
 }
 
@@ -84,7 +84,7 @@ func (x *Xen) CpupoolRemoveCPU(id, cpu uint32) error {
 		c.Op = cpupoolOpRmCPU
 		c.CpupoolID = id
 		c.CPU = cpu
-		return x.cpupool(req, kindPoolRmCPU, "rmcpu", poolTarget(id)+", "+poolCPUTarget(cpu), retryEADDRINUSE)
+		return x.cpupool(req, OpCpupoolRemoveCPU, "rmcpu", poolTarget(id)+", "+poolCPUTarget(cpu), retryEADDRINUSE)
 	})
 }
 
@@ -97,7 +97,7 @@ func (x *Xen) CpupoolMoveDomain(id uint32, domid uint16) error {
 		c.Op = cpupoolOpMoveDomain
 		c.CpupoolID = id
 		c.Domid = uint32(domid)
-		return x.cpupool(req, kindPoolMoveDomain, "movedomain", poolTarget(id)+", "+domTarget(domid))
+		return x.cpupool(req, OpCpupoolMoveDomain, "movedomain", poolTarget(id)+", "+domTarget(domid))
 	})
 }
 
@@ -110,7 +110,7 @@ func (x *Xen) CpupoolFreeCPUs() (CPUSet, error) {
 		c := view[sysctlOp](req).cpupoolOp()
 		c.Op = cpupoolOpFreeInfo
 		c.Cpumap = xenctlBitmap{Bitmap: addrOf(cpumap), NrBits: cpumapBits}
-		if err := x.cpupool(req, kindPoolFreeInfo, "freeinfo", ""); err != nil {
+		if err := x.cpupool(req, OpCpupoolFreeCPUs, "freeinfo", ""); err != nil {
 			return err
 		}
 		out = cpuSetFromBitmap(cpumap)

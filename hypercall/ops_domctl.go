@@ -9,7 +9,7 @@ import (
 var errnoInval = syscall.Errno(xenEINVAL)
 
 // domctl issues one __HYPERVISOR_domctl whose request is in req.
-func (x *Xen) domctl(req []byte, cmd uint32, domid uint16, kind opKind, op, target string) error {
+func (x *Xen) domctl(req []byte, cmd uint32, domid uint16, kind Op, op, target string) error {
 	d := view[domctlOp](req)
 	d.Cmd = cmd
 	d.InterfaceVersion = x.abi.Domctl
@@ -33,12 +33,12 @@ func (x *Xen) DomainInfo(domid uint16) (DomainInfo, error) {
 	var out DomainInfo
 	err := x.run(op, sizeOf[domctlOp](), func(a *arena) error {
 		req := a.take(sizeOf[domctlOp]())
-		if err := x.domctl(req, domctlCmdGetdomaininfo, domid, kindDomainInfo, op, domTarget(domid)); err != nil {
+		if err := x.domctl(req, domctlCmdGetdomaininfo, domid, OpDomainInfo, op, domTarget(domid)); err != nil {
 			return err
 		}
 		info := view[domctlOp](req).getdomaininfo()
 		if info.Domain != domid {
-			return newOpError(kindDomainInfo, op, domTarget(domid), syscall.Errno(xenESRCH))
+			return newOpError(OpDomainInfo, op, domTarget(domid), syscall.Errno(xenESRCH))
 		}
 		out = decodeDomainInfo(info)
 		return nil
@@ -78,7 +78,7 @@ func (x *Xen) domSched(domid uint16, p DomainSchedParams, cmd uint32) (DomainSch
 				so.rtds().Period, so.rtds().Budget = p.PeriodUS, p.BudgetUS
 			}
 		}
-		if err := x.domctl(req, domctlCmdSchedulerOp, domid, kindDomSchedOp, op, domTarget(domid)+", "+p.Scheduler.String()); err != nil {
+		if err := x.domctl(req, domctlCmdSchedulerOp, domid, OpDomainSchedParams, op, domTarget(domid)+", "+p.Scheduler.String()); err != nil {
 			return err
 		}
 		switch p.Scheduler {
@@ -150,7 +150,7 @@ func (x *Xen) vcpuSched(domid uint16, sched Scheduler, params []VCPUSchedParams,
 			v := so.vcpus()
 			v.VCPUs = addrOf(arr[done*elem:])
 			v.NrVCPUs = uint32(len(params) - done)
-			if err := x.domctl(req, domctlCmdSchedulerOp, domid, kindDomSchedOp, op, target); err != nil {
+			if err := x.domctl(req, domctlCmdSchedulerOp, domid, OpDomainSchedParams, op, target); err != nil {
 				return err
 			}
 			n := int(v.NrVCPUs)

@@ -3,7 +3,7 @@ package hypercall
 import "strconv"
 
 // platformOp issues one __HYPERVISOR_platform_op whose request is in req.
-func (x *Xen) platform(req []byte, cmd uint32, kind opKind, op, target string, retry ...retryRule) error {
+func (x *Xen) platform(req []byte, cmd uint32, kind Op, op, target string, retry ...retryRule) error {
 	p := view[platformOp](req)
 	p.Cmd = cmd
 	p.InterfaceVersion = x.abi.Platform
@@ -27,7 +27,7 @@ func (x *Xen) PCPUInfo(cpu uint32) (PCPUInfo, error) {
 		req := a.take(sizeOf[platformOp]())
 		p := view[platformOp](req)
 		p.pcpuInfo().XenCPUID = cpu
-		if err := x.platform(req, xenpfGetCPUInfo, kindPfGetCPUInfo, op, cpuTarget(cpu), retryEBUSY); err != nil {
+		if err := x.platform(req, xenpfGetCPUInfo, OpPCPUInfo, op, cpuTarget(cpu), retryEBUSY); err != nil {
 			return err
 		}
 		pi := p.pcpuInfo()
@@ -46,15 +46,15 @@ func (x *Xen) PCPUInfo(cpu uint32) (PCPUInfo, error) {
 
 // PlatformCPUOnline implements Hypervisor with XENPF_cpu_online.
 func (x *Xen) PlatformCPUOnline(cpu uint32) error {
-	return x.platformCPUOL(xenpfCPUOnline, kindPfCPUOnline, "platform_op cpu_online", cpu)
+	return x.platformCPUOL(xenpfCPUOnline, OpPlatformCPUOnline, "platform_op cpu_online", cpu)
 }
 
 // PlatformCPUOffline implements Hypervisor with XENPF_cpu_offline.
 func (x *Xen) PlatformCPUOffline(cpu uint32) error {
-	return x.platformCPUOL(xenpfCPUOffline, kindPfCPUOffline, "platform_op cpu_offline", cpu)
+	return x.platformCPUOL(xenpfCPUOffline, OpPlatformCPUOffline, "platform_op cpu_offline", cpu)
 }
 
-func (x *Xen) platformCPUOL(cmd uint32, kind opKind, op string, cpu uint32) error {
+func (x *Xen) platformCPUOL(cmd uint32, kind Op, op string, cpu uint32) error {
 	return x.run(op, sizeOf[platformOp](), func(a *arena) error {
 		req := a.take(sizeOf[platformOp]())
 		view[platformOp](req).cpuOL().CPUID = cpu

@@ -69,7 +69,7 @@ func (x *Xen) poolSched(pool uint32, p PoolSchedParams, cmd uint32) (PoolSchedPa
 				encodeARINC653(view[sysctlARINC653Schedule](sched), p.ARINC653)
 			}
 		}
-		if err := x.sysctl(req, sysctlCmdSchedulerOp, kindSysSchedOp, op, target); err != nil {
+		if err := x.sysctl(req, sysctlCmdSchedulerOp, OpPoolSchedParams, op, target); err != nil {
 			return err
 		}
 		switch p.Scheduler {

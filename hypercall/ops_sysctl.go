@@ -3,7 +3,7 @@ package hypercall
 import "strconv"
 
 // sysctl issues one __HYPERVISOR_sysctl whose request is in req.
-func (x *Xen) sysctl(req []byte, cmd uint32, kind opKind, op, target string, retry ...retryRule) error {
+func (x *Xen) sysctl(req []byte, cmd uint32, kind Op, op, target string, retry ...retryRule) error {
 	s := view[sysctlOp](req)
 	s.Cmd = cmd
 	s.InterfaceVersion = x.abi.Sysctl
@@ -26,7 +26,7 @@ func (x *Xen) Physinfo() (Physinfo, error) {
 	var out Physinfo
 	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
 		req := a.take(sizeOf[sysctlOp]())
-		if err := x.sysctl(req, sysctlCmdPhysinfo, kindPhysinfo, op, ""); err != nil {
+		if err := x.sysctl(req, sysctlCmdPhysinfo, OpPhysinfo, op, ""); err != nil {
 			return err
 		}
 		s := view[sysctlOp](req)
@@ -65,7 +65,7 @@ func (x *Xen) SchedulerID() (Scheduler, error) {
 	var out Scheduler
 	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
 		req := a.take(sizeOf[sysctlOp]())
-		if err := x.sysctl(req, sysctlCmdSchedID, kindSchedID, op, ""); err != nil {
+		if err := x.sysctl(req, sysctlCmdSchedID, OpSchedulerID, op, ""); err != nil {
 			return err
 		}
 		out = Scheduler(view[sysctlOp](req).schedID().SchedID)
@@ -77,12 +77,12 @@ func (x *Xen) SchedulerID() (Scheduler, error) {
 // CPUHotplug implements Hypervisor with XEN_SYSCTL_cpu_hotplug.
 func (x *Xen) CPUHotplug(hop HotplugOp, cpu uint32) error {
 	op := "sysctl cpu_hotplug " + hop.String()
-	kind, target := kindHotplugOnline, cpuTarget(cpu)
+	kind, target := OpCPUHotplugOnline, cpuTarget(cpu)
 	switch hop {
 	case HotplugOffline:
-		kind = kindHotplugOffline
+		kind = OpCPUHotplugOffline
 	case HotplugSMTEnable, HotplugSMTDisable:
-		kind, target = kindHotplugSMT, ""
+		kind, target = OpCPUHotplugSMT, ""
 	}
 	return x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
 		req := a.take(sizeOf[sysctlOp]())
@@ -100,7 +100,7 @@ func (x *Xen) CPUTopology() ([]CPUTopology, error) {
 	var n uint32
 	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
 		req := a.take(sizeOf[sysctlOp]())
-		if err := x.sysctl(req, sysctlCmdCputopoinfo, kindCputopoinfo, op, "count"); err != nil {
+		if err := x.sysctl(req, sysctlCmdCputopoinfo, OpCPUTopology, op, "count"); err != nil {
 			return err
 		}
 		n = view[sysctlOp](req).cputopoinfo().NumCPUs
@@ -117,7 +117,7 @@ func (x *Xen) CPUTopology() ([]CPUTopology, error) {
 		t := view[sysctlOp](req).cputopoinfo()
 		t.NumCPUs = n
 		t.Cputopo = addrOf(arr)
-		if err := x.sysctl(req, sysctlCmdCputopoinfo, kindCputopoinfo, op, "fill"); err != nil {
+		if err := x.sysctl(req, sysctlCmdCputopoinfo, OpCPUTopology, op, "fill"); err != nil {
 			return err
 		}
 		got := min(t.NumCPUs, n)
@@ -137,7 +137,7 @@ func (x *Xen) NUMAInfo() ([]NUMANode, error) {
 	var n uint32
 	err := x.run(op, sizeOf[sysctlOp](), func(a *arena) error {
 		req := a.take(sizeOf[sysctlOp]())
-		if err := x.sysctl(req, sysctlCmdNumainfo, kindNumainfo, op, "count"); err != nil {
+		if err := x.sysctl(req, sysctlCmdNumainfo, OpNUMAInfo, op, "count"); err != nil {
 			return err
 		}
 		n = view[sysctlOp](req).numainfo().NumNodes
@@ -157,7 +157,7 @@ func (x *Xen) NUMAInfo() ([]NUMANode, error) {
 		ni.NumNodes = n
 		ni.Meminfo = addrOf(mem)
 		ni.Distance = addrOf(dist)
-		if err := x.sysctl(req, sysctlCmdNumainfo, kindNumainfo, op, "fill"); err != nil {
+		if err := x.sysctl(req, sysctlCmdNumainfo, OpNUMAInfo, op, "fill"); err != nil {
 			return err
 		}
 		// Xen fills min(n, its count) nodes and stores row i of the
@@ -195,7 +195,7 @@ func (x *Xen) DomainInfoList(first uint16, max uint32) ([]DomainInfo, error) {
 		l.FirstDomain = first
 		l.MaxDomains = max
 		l.Buffer = addrOf(buf)
-		if err := x.sysctl(req, sysctlCmdGetdomaininfolist, kindDomainInfoList, op, target); err != nil {
+		if err := x.sysctl(req, sysctlCmdGetdomaininfolist, OpDomainInfoList, op, target); err != nil {
 			return err
 		}
 		got := min(l.NumDomains, max)

@@ -11,7 +11,7 @@ func (x *Xen) xenVersionCall(cmd uint64, sub string, buf []byte) (uintptr, error
 	return x.do(&call{
 		hc:   hypervisorXenVersion,
 		arg:  [2]uint64{cmd, uint64(addrOf(buf))},
-		kind: kindXenVersion,
+		kind: OpXenVersion,
 		op:   "xen_version " + sub,
 		req:  buf,
 	})

@@ -143,7 +143,7 @@ var (
 type call struct {
 	hc     uint64    // __HYPERVISOR_*
 	arg    [2]uint64 // the hypercall's arguments (pointers into hypercall memory)
-	kind   opKind    // selects errno meanings
+	kind   Op        // selects errno meanings
 	op     string    // e.g. "sysctl cpupool_op rmcpu"
 	target string    // e.g. "pool 3, cpu 5"
 	// req is the request struct in hypercall memory. Xen may write to it

@@ -18,9 +18,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
 	"xgo.dev/xgo/hypercall"
 )
 
@@ -234,7 +234,7 @@ func TestXenHypercallCpupools(t *testing.T) {
 	}
 	// Past the last pool INFO answers ENOENT.
 	last := pools[len(pools)-1].ID
-	if _, err := x.CpupoolInfo(last + 1); !errors.Is(err, unix.ENOENT) {
+	if _, err := x.CpupoolInfo(last + 1); !errors.Is(err, syscall.ENOENT) {
 		t.Errorf("CpupoolInfo(%d) = %v, want ENOENT", last+1, err)
 	}
 }
@@ -274,7 +274,7 @@ func TestXenHypercallSchedParams(t *testing.T) {
 		t.Errorf("xl sched-credit2 -d 0: %v, hypercall weight %d cap %d", row, d.Weight, d.Cap)
 	}
 	// Asking with the wrong scheduler is EINVAL, as sched_adjust_global says.
-	if _, err := x.PoolSchedParams(0, hypercall.SchedCredit); !errors.Is(err, unix.EINVAL) {
+	if _, err := x.PoolSchedParams(0, hypercall.SchedCredit); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("credit params of a credit2 pool: %v, want EINVAL", err)
 	}
 }
@@ -307,7 +307,7 @@ func TestXenHypercallDomains(t *testing.T) {
 		t.Errorf("DomainInfo(0) = %+v, %v", d0, err)
 	}
 	// A domid that does not exist: ESRCH on 4.17 too (xgo checks the echo).
-	if _, err := x.DomainInfo(0x7000); !errors.Is(err, unix.ESRCH) {
+	if _, err := x.DomainInfo(0x7000); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("DomainInfo(0x7000) = %v, want ESRCH", err)
 	}
 }
@@ -360,14 +360,14 @@ func TestXenHypercallErrnos(t *testing.T) {
 	cases := []struct {
 		name  string
 		err   error
-		errno unix.Errno
+		errno syscall.Errno
 	}{
-		{"offline cpu 0 via platform_op", x.PlatformCPUOffline(0), unix.EOPNOTSUPP},
-		{"offline cpu 0 via sysctl", x.CPUHotplug(hypercall.HotplugOffline, 0), unix.EINVAL},
-		{"online an online cpu via sysctl", x.CPUHotplug(hypercall.HotplugOnline, 0), unix.EEXIST},
-		{"remove cpu 0 from Pool-0", x.CpupoolRemoveCPU(0, 0), unix.EINVAL},
-		{"move Domain-0", x.CpupoolMoveDomain(1, 0), unix.EPERM},
-		{"destroy Pool-0", x.CpupoolDestroy(0), unix.EBUSY},
+		{"offline cpu 0 via platform_op", x.PlatformCPUOffline(0), syscall.EOPNOTSUPP},
+		{"offline cpu 0 via sysctl", x.CPUHotplug(hypercall.HotplugOffline, 0), syscall.EINVAL},
+		{"online an online cpu via sysctl", x.CPUHotplug(hypercall.HotplugOnline, 0), syscall.EEXIST},
+		{"remove cpu 0 from Pool-0", x.CpupoolRemoveCPU(0, 0), syscall.EINVAL},
+		{"move Domain-0", x.CpupoolMoveDomain(1, 0), syscall.EPERM},
+		{"destroy Pool-0", x.CpupoolDestroy(0), syscall.EBUSY},
 	}
 	for _, c := range cases {
 		if c.errno == 0 {
@@ -382,7 +382,7 @@ func TestXenHypercallErrnos(t *testing.T) {
 	}
 	// Onlining an online CPU through platform_op is a no-op, unless the
 	// clocksource is TSC (then EINVAL before anything else).
-	if err := x.PlatformCPUOnline(0); err != nil && !errors.Is(err, unix.EINVAL) {
+	if err := x.PlatformCPUOnline(0); err != nil && !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("platform_op online of an online cpu: %v, want success", err)
 	} else if err != nil {
 		t.Logf("platform_op cpu_online refused: %v (clocksource=tsc?)", err)
@@ -393,7 +393,7 @@ func TestXenHypercallErrnos(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if _, err := e.BindVIRQ(hypercall.VIRQPCPUState); !errors.Is(err, unix.EEXIST) {
+	if _, err := e.BindVIRQ(hypercall.VIRQPCPUState); !errors.Is(err, syscall.EEXIST) {
 		t.Errorf("bind VIRQ_PCPU_STATE: %v, want EEXIST", err)
 	}
 	port, err := e.BindUnboundPort(0)
@@ -438,20 +438,20 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 	if err != nil || !free.Has(cpu) {
 		t.Fatalf("free cpus %v, %v; want %d", free, err, cpu)
 	}
-	if err := x.CpupoolRemoveCPU(id, cpu); !errors.Is(err, unix.EADDRNOTAVAIL) {
+	if err := x.CpupoolRemoveCPU(id, cpu); !errors.Is(err, syscall.EADDRNOTAVAIL) {
 		t.Errorf("remove a cpu that is not in the pool: %v, want EADDRNOTAVAIL", err)
 	}
 	if err := x.CpupoolAddCPU(id, cpu); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.CPUHotplug(hypercall.HotplugOffline, cpu); !errors.Is(err, unix.ENODEV) {
+	if err := x.CPUHotplug(hypercall.HotplugOffline, cpu); !errors.Is(err, syscall.ENODEV) {
 		t.Errorf("offline a cpu of another pool: %v, want ENODEV", err)
 	}
 	out := hcRun(t, "xl", "cpupool-list", "-c", name)
 	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+` + strconv.Itoa(int(cpu)) + `\s*$`).MatchString(out) {
 		t.Errorf("xl cpupool-list -c %s:\n%s\nwant cpu %d", name, out, cpu)
 	}
-	if err := x.CpupoolDestroy(id); !errors.Is(err, unix.EBUSY) {
+	if err := x.CpupoolDestroy(id); !errors.Is(err, syscall.EBUSY) {
 		t.Errorf("destroy a pool with a cpu: %v, want EBUSY", err)
 	}
 	if err := x.CpupoolRemoveCPU(id, cpu); err != nil {
@@ -470,7 +470,7 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 	case err == nil:
 		t.Log("this Xen has RTDS built in")
 		x.CpupoolDestroy(rt)
-	case !errors.Is(err, unix.ENOENT) || !errors.Is(err, hypercall.ErrNotSupported):
+	case !errors.Is(err, syscall.ENOENT) || !errors.Is(err, hypercall.ErrNotSupported):
 		t.Errorf("create an rtds pool: %v, want ENOENT / ErrNotSupported", err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -33,7 +34,8 @@ var daemons = []string{"xenstored", "oxenstored"}
 type config struct {
 	mode         string // test, shell, root
 	root         string // module root
-	out          string // work directory for binaries and logs
+	out          string // holds one directory per run, and "latest"
+	runDir       string // this run's binaries and logs
 	cache        string
 	daemons      []string
 	run          string
@@ -73,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		"XenStore daemons to boot with, one boot each (shell: the first) [$XGO_VMTEST_DAEMONS]")
 	fs.StringVar(&c.run, "run", env("XGO_VMTEST_RUN", ""), "run only the tests matching this regexp (go test -run) [$XGO_VMTEST_RUN]")
 	suiteArgs := fs.String("args", env("XGO_VMTEST_ARGS", ""), "more arguments for suite.test, space-separated [$XGO_VMTEST_ARGS]")
-	fs.StringVar(&c.out, "out", "", "work directory for binaries and logs (default MODULE/vmtest/out)")
+	fs.StringVar(&c.out, "out", "", "where each run's binaries and logs go (default MODULE/vmtest/out)")
 	fs.StringVar(&c.cache, "cache", env("XGO_VMTEST_CACHE", ""), "cache for packages and the base image (default ~/.cache/xgo-vmtest) [$XGO_VMTEST_CACHE]")
 	fs.StringVar(&c.ldflags, "ldflags", env("XGO_LDFLAGS", "-s -w"), "go build -ldflags for xgo [$XGO_LDFLAGS]")
 	fs.DurationVar(&c.bootTimeout, "boot-timeout", 150*time.Second, "per boot: time allowed to reach dom0's /init")
@@ -185,16 +187,78 @@ func (c *config) locate() error {
 		// path like this is more likely a mistake.
 		return fmt.Errorf("work directory %q contains a comma", c.out)
 	}
-	return os.MkdirAll(filepath.Join(c.out, "bin"), 0o755)
+	if c.cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return err
+		}
+		c.cache = filepath.Join(home, ".cache", "xgo-vmtest")
+	}
+	if c.mode == "root" {
+		return nil
+	}
+	// Each run gets its own directory, so that runs started at the same
+	// time from one tree (engineers, CI) do not overwrite each other's
+	// binaries and logs; "latest" points at the newest.
+	name := fmt.Sprintf("%s-%s-%d", c.mode, time.Now().Format("20060102-150405"), os.Getpid())
+	c.runDir = filepath.Join(c.out, name)
+	if err := os.MkdirAll(filepath.Join(c.runDir, "bin"), 0o755); err != nil {
+		return err
+	}
+	latest := filepath.Join(c.out, "latest")
+	_ = os.Remove(latest)
+	_ = os.Symlink(name, latest)
+	pruneRuns(c.out, 6)
+	return nil
+}
+
+// pruneRuns removes all but the newest keep run directories.
+func pruneRuns(out string, keep int) {
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return
+	}
+	var runs []string
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && (strings.HasPrefix(n, "test-") || strings.HasPrefix(n, "shell-")) {
+			runs = append(runs, n)
+		}
+	}
+	// Names sort by start time after the mode prefix.
+	sort.Slice(runs, func(i, j int) bool {
+		return runs[i][strings.IndexByte(runs[i], '-'):] < runs[j][strings.IndexByte(runs[j], '-'):]
+	})
+	for len(runs) > keep {
+		_ = os.RemoveAll(filepath.Join(out, runs[0]))
+		runs = runs[1:]
+	}
+}
+
+// bootLock serializes lab boots on this machine: two emulated 4-CPU
+// machines on 2 cores would each run slower than their timeouts allow.
+func (c *config) bootLock(out *printer, label string) (unlock func(), err error) {
+	if err := os.MkdirAll(c.cache, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(c.cache, ".boot.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		out.Printf(label, "waiting for another lab boot on this machine to finish (lock %s)", f.Name())
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return func() { f.Close() }, nil
 }
 
 // baseImage runs build-base.sh, which prints the image directory last.
 func (c *config) baseImage(stderr io.Writer) (image, error) {
 	cmd := exec.Command("bash", filepath.Join(c.root, "vmtest", "image", "build-base.sh"))
 	cmd.Stderr = stderr
-	if c.cache != "" {
-		cmd.Env = append(os.Environ(), "XGO_VMTEST_CACHE="+c.cache)
-	}
+	cmd.Env = append(os.Environ(), "XGO_VMTEST_CACHE="+c.cache)
 	outb, err := cmd.Output()
 	if err != nil {
 		return image{}, fmt.Errorf("building the base image: %w", err)
@@ -236,7 +300,7 @@ func (c *config) goCmd(stderr io.Writer, args ...string) *exec.Cmd {
 }
 
 func (c *config) buildBinaries(stderr io.Writer) (binaries, error) {
-	b := binaries{Suite: filepath.Join(c.out, "bin", "suite.test")}
+	b := binaries{Suite: filepath.Join(c.runDir, "bin", "suite.test")}
 	if err := c.goCmd(stderr, "test", "-c", "-tags", "xenlab", "-o", b.Suite, "./vmtest/suite").Run(); err != nil {
 		return b, fmt.Errorf("building the lab suite: %w", err)
 	}
@@ -254,7 +318,7 @@ func (c *config) buildBinaries(stderr io.Writer) (binaries, error) {
 		b.Note = "cmd/xgo is not a main package yet: tests needing xgo skip"
 		return b, nil
 	}
-	xgo := filepath.Join(c.out, "bin", "xgo")
+	xgo := filepath.Join(c.runDir, "bin", "xgo")
 	if err := c.goCmd(stderr, "build", "-trimpath", "-ldflags", c.ldflags, "-o", xgo, "./cmd/xgo").Run(); err != nil {
 		return b, fmt.Errorf("building xgo: %w", err)
 	}
@@ -315,7 +379,7 @@ func (b *bootRun) last() *attempt {
 
 func (c *config) runBoot(ctx context.Context, img image, bins binaries, daemon string, out *printer) *bootRun {
 	b := &bootRun{Daemon: daemon}
-	dir := filepath.Join(c.out, daemon)
+	dir := filepath.Join(c.runDir, daemon)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Err = err
 		return b
@@ -333,6 +397,14 @@ func (c *config) runBoot(ctx context.Context, img image, bins binaries, daemon s
 		Timeout:     c.timeout,
 		EchoConsole: c.echoConsole,
 	}
+	// The initramfs is 90 MB; the logs are what is worth keeping.
+	defer os.Remove(initrd)
+	unlock, err := c.bootLock(out, daemon)
+	if err != nil {
+		b.Err = err
+		return b
+	}
+	defer unlock()
 	for try := 0; try <= c.retries; try++ {
 		out.Printf(daemon, "booting Xen + dom0 (attempt %d, XenStore daemon %s)", try+1, daemon)
 		a := boot(ctx, img, spec, out)
@@ -359,7 +431,7 @@ func printConsoleTail(out *printer, label string, a *attempt, n int) {
 
 func (c *config) shell(img image, bins binaries, stderr io.Writer) int {
 	d := c.daemons[0]
-	dir := filepath.Join(c.out, "shell")
+	dir := filepath.Join(c.runDir, "shell")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintln(stderr, "xenlab:", err)
 		return 1

@@ -148,6 +148,14 @@ func report(w io.Writer, boots []*bootRun, t timings) int {
 		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
+	// A boot that failed without a failing test (it broke, hung or ran
+	// nothing) counts as one failure, so the closing line never reads
+	// "0 failed" for a failed run.
+	for _, b := range boots {
+		if ok, _ := b.verdict(); !ok && !hasFailedTest(b) {
+			fail++
+		}
+	}
 
 	// Timings, one row per boot.
 	fmt.Fprintln(w)
@@ -222,4 +230,15 @@ func dom0Dump(consoleLog string) []string {
 		}
 	}
 	return nil
+}
+
+func hasFailedTest(b *bootRun) bool {
+	if a := b.last(); a != nil {
+		for _, r := range a.Parser.Results() {
+			if r.Status == statusFail || r.Status == statusNoEnd {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -271,19 +271,27 @@ cp -a "$x/etc/xen" "$root/etc/"
 mkdir -p "$root/var/lib/xen" "$root/var/lib/xenstored" "$root/var/log/xen"
 
 # Kernel modules: the ones dom0 needs, the backends later tests may want,
-# and everything they depend on.
-modules=(xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc
-	xen-blkback xen-netback snd-xen-front)
+# and everything they depend on. The domU gets the PV frontends, loaded on
+# demand (xgo.modprobe= on its kernel command line, see domu-init).
 depmod -b "$x" "$kver"
-for m in "${modules[@]}"; do
-	modprobe -d "$x" -S "$kver" --show-depends "$m" ||
-		die "kernel $kver has no module $m"
-done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r ko; do
-	mkdir -p "$root/$(dirname "${ko#"$x"}")"
-	cp "$ko" "$root/${ko#"$x"}"
-done
-cp "$x/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
-depmod -b "$root" "$kver"
+copy_modules() { # DEST MODULE...
+	local dest=$1 m
+	shift
+	for m in "$@"; do
+		modprobe -d "$x" -S "$kver" --show-depends "$m" ||
+			die "kernel $kver has no module $m"
+	done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r ko; do
+		ko=${ko#"$x"}
+		ko=${ko#/.}
+		mkdir -p "$dest/$(dirname "$ko")"
+		cp "$x/$ko" "$dest/$ko"
+	done
+	cp "$x/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$dest/lib/modules/$kver/"
+	depmod -b "$dest" "$kver"
+}
+copy_modules "$root" xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc \
+	xen-blkback xen-netback snd-xen-front
+copy_modules "$domu" snd-xen-front xen-netfront xen-blkfront
 
 # The lab's own files.
 install -m 0755 "$here/dom0-init" "$root/init"

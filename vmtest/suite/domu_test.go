@@ -19,8 +19,9 @@ var _ = RegisterDomUFunc("probe", func(args []string) int {
 		fmt.Fprintf(os.Stderr, "probe: xenstore-read domid: %v\n", err)
 		return 1
 	}
-	fmt.Printf("probe: in-domu=%v hypervisor=%s domid=%s args=%s\n", InDomU(),
-		strings.TrimSpace(string(hv)), strings.TrimSpace(string(domid)), strings.Join(args, "|"))
+	_, err = os.Stat("/sys/module/snd_xen_front")
+	fmt.Printf("probe: in-domu=%v hypervisor=%s domid=%s snd_xen_front=%v args=%s\n", InDomU(),
+		strings.TrimSpace(string(hv)), strings.TrimSpace(string(domid)), err == nil, strings.Join(args, "|"))
 	fmt.Fprintln(os.Stderr, "probe: this is stderr")
 	return 3
 })
@@ -28,13 +29,13 @@ var _ = RegisterDomUFunc("probe", func(args []string) int {
 // TestXenDomURoundTrip starts the lab's tiny PV domU, sees it in xl list,
 // gets the output of a program run inside it back to dom0, and destroys it.
 func TestXenDomURoundTrip(t *testing.T) {
-	d, r := RunFuncInDomU(t, DomUOptions{}, "probe", "a b", "c")
+	d, r := RunFuncInDomU(t, DomUOptions{Modules: []string{"snd-xen-front"}}, "probe", "a b", "c")
 	t.Logf("domU %s (domid %d) ran the probe:\n%s", d.Name, d.ID, r)
 
 	if r.ExitCode != 3 {
 		t.Errorf("exit code = %d, want 3", r.ExitCode)
 	}
-	want := fmt.Sprintf("probe: in-domu=true hypervisor=xen domid=%d args=a b|c\n", d.ID)
+	want := fmt.Sprintf("probe: in-domu=true hypervisor=xen domid=%d snd_xen_front=true args=a b|c\n", d.ID)
 	if r.Stdout != want {
 		t.Errorf("stdout = %q, want %q", r.Stdout, want)
 	}

@@ -169,6 +169,7 @@ type DomUOptions struct {
 	Pool        string        // cpupool; default Pool-0
 	ExtraConfig string        // extra xl.cfg lines, verbatim
 	Cmdline     string        // extra kernel arguments
+	Modules     []string      // kernel modules to load at boot: snd-xen-front, xen-netfront, xen-blkfront
 	Initramfs   string        // a cpio archive to add to the domU's root
 	Timeout     time.Duration // for booting, and for a payload's result; default 120s
 }
@@ -206,7 +207,11 @@ func (o *DomUOptions) env(t testing.TB) []string {
 	add("XGO_DOMU_VCPUS", strconv.Itoa(o.VCPUs))
 	add("XGO_DOMU_POOL", o.Pool)
 	add("XGO_DOMU_CFG", o.ExtraConfig)
-	add("XGO_DOMU_CMDLINE", o.Cmdline)
+	cmdline := o.Cmdline
+	if len(o.Modules) > 0 {
+		cmdline += " xgo.modprobe=" + strings.Join(o.Modules, ",")
+	}
+	add("XGO_DOMU_CMDLINE", strings.TrimSpace(cmdline))
 	add("XGO_DOMU_TIMEOUT", strconv.Itoa(int(o.Timeout.Seconds())))
 	return env
 }

@@ -25,7 +25,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${XGO_VMTEST_CACHE:-$HOME/.cache/xgo-vmtest}
+cache=${XGO_VMTEST_CACHE:-${HOME:-/root}/.cache/xgo-vmtest}
 xen_series=4.17
 
 log() { echo "build-base: $*" >&2; }

@@ -190,7 +190,7 @@ func (c *config) locate() error {
 	if c.cache == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return err
+			home = "/root" // as build-base.sh does without $HOME
 		}
 		c.cache = filepath.Join(home, ".cache", "xgo-vmtest")
 	}

@@ -92,6 +92,7 @@ type attempt struct {
 	Wall        time.Duration
 	ConsoleLog  string
 	TestLog     string
+	QemuLog     string // the command line, then QEMU's own messages
 }
 
 // event returns when the host saw ev, and whether it did.
@@ -107,10 +108,11 @@ func boot(ctx context.Context, img image, spec bootSpec, out *printer) *attempt 
 		Parser:     newSuiteParser(),
 		ConsoleLog: filepath.Join(spec.Dir, "console.log"),
 		TestLog:    filepath.Join(spec.Dir, "test.out"),
+		QemuLog:    filepath.Join(spec.Dir, "qemu.log"),
 	}
 	os.Remove(a.ConsoleLog)
 	os.Remove(a.TestLog)
-	qlog, err := os.Create(filepath.Join(spec.Dir, "qemu.log"))
+	qlog, err := os.Create(a.QemuLog)
 	if err != nil {
 		a.Err = err
 		return a

@@ -88,6 +88,13 @@ func report(w io.Writer, boots []*bootRun, t timings) int {
 			for _, l := range lastLines(a.ConsoleLog, 120) {
 				fmt.Fprintf(w, "    | %s\n", l)
 			}
+			if q := lastLines(a.QemuLog, 20); len(q) > 2 {
+				// More than the command line: QEMU had something to say.
+				fmt.Fprintf(w, "  QEMU's messages (%s):\n", a.QemuLog)
+				for _, l := range q {
+					fmt.Fprintf(w, "    | %s\n", l)
+				}
+			}
 		} else if dump := dom0Dump(a.ConsoleLog); len(dump) > 0 {
 			// Tests failed in a healthy boot: dom0's own state dump is
 			// what helps, not the boot messages.

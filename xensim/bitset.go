@@ -74,8 +74,11 @@ func (b bitset) cpuSet() hypercall.CPUSet {
 		return nil
 	}
 	out := make(hypercall.CPUSet, n)
-	for i := range out {
-		out[i] = byte(b[i/8] >> (8 * (i % 8)))
+	for w, word := range b[:(n+7)/8] {
+		for j := 0; word != 0 && w*8+j < n; j++ {
+			out[w*8+j] = byte(word)
+			word >>= 8
+		}
 	}
 	return out
 }

@@ -61,7 +61,7 @@ func (h *Host) CpupoolDestroy(id uint32) error {
 		if p == nil {
 			return eNOENT
 		}
-		if p.ndom != 0 || p.cpus.count() != 0 {
+		if p.ndom != 0 || p.ncpus != 0 {
 			return eBUSY
 		}
 		h.removePool(p)
@@ -132,6 +132,7 @@ func (h *Host) assign(p *pool, cpu uint32) {
 		h.movingCPU, h.movingPool = -1, nil
 	}
 	p.cpus.set(cpu)
+	p.ncpus++
 	h.cpuPool[cpu] = p
 }
 
@@ -198,12 +199,13 @@ func (h *Host) unassignStart(p *pool, cpu uint32) syscall.Errno {
 	}
 	// The last CPU of a pool with domains: every simulated domain is
 	// alive (not dying), so the removal is refused.
-	if p.ndom > 0 && p.cpus.count() == 1 && !moving {
+	if p.ndom > 0 && p.ncpus == 1 && !moving {
 		return eBUSY
 	}
 	h.movingCPU, h.movingPool = int64(cpu), p
 	if p.cpus.has(cpu) {
 		p.cpus.clear(cpu)
+		p.ncpus--
 		h.cpuPool[cpu] = nil
 	}
 	return 0
@@ -238,7 +240,7 @@ func (h *Host) CpupoolMoveDomain(id uint32, domid uint16) error {
 			return 0
 		}
 		p := h.findPool(id)
-		if p == nil || p.cpus.count() == 0 {
+		if p == nil || p.ncpus == 0 {
 			return eNOENT
 		}
 		d.pool.ndom--

@@ -63,6 +63,7 @@ type pool struct {
 	id    uint32
 	sched hypercall.Scheduler
 	cpus  bitset // cpu_valid
+	ncpus int    // cpumask_weight(cpu_valid)
 	ndom  int
 	// scheduler-global parameters (adjust_global)
 	credit  creditParams
@@ -124,6 +125,7 @@ func newHost(hw *hardware) *Host {
 		}
 		for _, id := range hp.cpus.IDs() {
 			p.cpus.set(uint32(id))
+			p.ncpus++
 			h.cpuPool[id] = p
 		}
 		h.insertPool(p)

@@ -226,7 +226,12 @@ func (s *Sim) load(data []byte) error {
 		return err
 	}
 	defer s.closeConn(c)
-	if err := restoreStore(context.Background(), c, f.XenStore.Nodes); err != nil {
+	nodes, err := parseNodes(f.XenStore.Nodes)
+	if err != nil {
+		s.srv.Close()
+		return fmt.Errorf("xensim: %s: %w (`xgo sim reset` starts over)", s.path, err)
+	}
+	if err := restoreStore(context.Background(), c, nodes); err != nil {
 		s.srv.Close()
 		return fmt.Errorf("xensim: %s: restoring XenStore: %w", s.path, err)
 	}
@@ -379,7 +384,7 @@ func (s *Sim) encode() ([]byte, error) {
 		Spec:          s.spec,
 		Host:          s.host.state(),
 		Faults:        s.host.Faults(),
-		XenStore:      storeState{FailNextCommits: s.PendingCommitFailures(), Nodes: nodes},
+		XenStore:      storeState{FailNextCommits: s.PendingCommitFailures(), Nodes: formatNodes(nodes)},
 	}
 	for _, d := range s.host.hw.domains {
 		if d.Domid != 0 && s.srv.DomainIntroduced(uint32(d.Domid)) {

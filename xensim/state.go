@@ -80,7 +80,8 @@ type rtState struct {
 type storeState struct {
 	FailNextCommits int      `yaml:"failNextCommits,omitempty"`
 	Introduced      []uint32 `yaml:"introduced,flow"`
-	Nodes           []Node   `yaml:"nodes"`
+	// Nodes is the tree, one node per line (see formatNodes).
+	Nodes string `yaml:"nodes"`
 }
 
 func u32p(v uint32) *uint32 { return &v }
@@ -190,6 +191,7 @@ func loadHost(f *stateFile) (*Host, error) {
 				bad = fmt.Errorf("CPU %d is in two pools", c)
 			}
 			inPool.set(c)
+			p.ncpus++
 			h.cpuPool[c] = p
 		})
 		if bad != nil {

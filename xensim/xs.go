@@ -3,14 +3,13 @@ package xensim
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xenstore"
@@ -232,37 +231,67 @@ func createDomainNodes(ctx context.Context, c *xenstore.Conn, d hwDomain) error 
 	})
 }
 
-// Node is one saved XenStore node. Values that are not printable UTF-8
-// are kept in Base64.
-type Node struct {
-	Path   string   `yaml:"path" json:"path"`
-	Value  string   `yaml:"value,omitempty" json:"value,omitempty"`
-	Base64 string   `yaml:"base64,omitempty" json:"base64,omitempty"`
-	Perms  []string `yaml:"perms,flow" json:"perms"`
+// storeNode is one saved XenStore node.
+type storeNode struct {
+	path  string
+	perms []string
+	value []byte
 }
 
-func exportNode(n xenstored.Node) Node {
-	out := Node{Path: n.Path, Perms: n.Perms.Strings()}
-	if utf8.Valid(n.Value) && !bytes.ContainsFunc(n.Value, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' }) {
-		out.Value = string(n.Value)
-	} else {
-		out.Base64 = base64.StdEncoding.EncodeToString(n.Value)
+// The saved tree is one YAML block of lines, one node per line, parents
+// first: the path, the permissions joined by commas, and the value as a Go
+// string literal when the node has one:
+//
+//	/local/domain/1 n0,r1
+//	/local/domain/1/name n0,r1 "domu1"
+//
+// Paths and permissions never contain spaces, and a quoted value can hold
+// any bytes. One scalar instead of a YAML mapping per node keeps large
+// trees quick to save and load.
+func formatNodes(nodes []storeNode) string {
+	var b strings.Builder
+	for _, n := range nodes {
+		b.WriteString(n.path)
+		b.WriteByte(' ')
+		b.WriteString(strings.Join(n.perms, ","))
+		if len(n.value) > 0 {
+			b.WriteByte(' ')
+			b.WriteString(strconv.Quote(string(n.value)))
+		}
+		b.WriteByte('\n')
 	}
-	return out
+	return b.String()
 }
 
-func (n Node) value() ([]byte, error) {
-	if n.Base64 != "" {
-		return base64.StdEncoding.DecodeString(n.Base64)
+func parseNodes(text string) ([]storeNode, error) {
+	var out []storeNode
+	for i, line := range strings.Split(text, "\n") {
+		if line == "" {
+			continue
+		}
+		path, rest, _ := strings.Cut(line, " ")
+		perms, quoted, hasValue := strings.Cut(rest, " ")
+		n := storeNode{path: path, perms: strings.Split(perms, ",")}
+		if err := xenstore.ValidatePath(path); err != nil || perms == "" {
+			return nil, fmt.Errorf("xenstore node line %d: %q: want PATH PERMS [\"VALUE\"]", i+1, line)
+		}
+		if hasValue {
+			v, err := strconv.Unquote(quoted)
+			if err != nil {
+				return nil, fmt.Errorf("xenstore node line %d: value %s: %w", i+1, quoted, err)
+			}
+			n.value = []byte(v)
+		}
+		out = append(out, n)
 	}
-	return []byte(n.Value), nil
+	return out, nil
 }
 
 // saveStore walks the daemon's tree (Server.Walk, parents first).
-func saveStore(srv *xenstored.Server) ([]Node, error) {
-	var out []Node
+func saveStore(srv *xenstored.Server) ([]storeNode, error) {
+	var out []storeNode
 	err := srv.Walk("/", func(n xenstored.Node) error {
-		out = append(out, exportNode(n))
+		out = append(out, storeNode{path: n.Path, perms: n.Perms.Strings(), value: n.Value})
 		return nil
 	})
 	return out, err
@@ -270,44 +299,84 @@ func saveStore(srv *xenstored.Server) ([]Node, error) {
 
 // restoreStore rebuilds a saved tree over the wire as dom0: every node is
 // written (creating it with its parent's permissions, as xenstored does)
-// and its permissions set where they differ from the parent's.
-// xenstored has no restore API, and writing over the wire keeps its
-// generation counts, ownership and quota accounting its own.
-func restoreStore(ctx context.Context, c *xenstore.Conn, nodes []Node) error {
-	perms := map[string]string{}
-	// The initial tree of a new server.
-	for _, p := range []string{"/", "/tool", "/tool/xenstored"} {
-		perms[p] = "n0"
-	}
+// and its permissions set where they differ from the parent's. xenstored
+// has no restore API, and writing over the wire keeps its generation
+// counts, ownership and quota accounting its own.
+//
+// Requests are pipelined: the tree is rebuilt level by level, and within
+// a level the children of different parents are written concurrently,
+// each parent's in their saved order, so directory order survives.
+func restoreStore(ctx context.Context, c *xenstore.Conn, nodes []storeNode) error {
+	saved := map[string]string{}
 	for _, n := range nodes {
-		v, err := n.value()
+		saved[n.path] = strings.Join(n.perms, ",")
+	}
+	// The initial tree of a new server.
+	initial := map[string]bool{"/": true, "/tool": true, "/tool/xenstored": true}
+	type group struct{ nodes []storeNode }
+	var levels [][]*group
+	byParent := map[string]*group{}
+	for _, n := range nodes {
+		depth := strings.Count(n.path, "/")
+		if n.path == "/" {
+			depth = 0
+		}
+		for len(levels) <= depth {
+			levels = append(levels, nil)
+		}
+		parent := parentPath(n.path)
+		g := byParent[parent]
+		if g == nil || n.path == "/" {
+			g = &group{}
+			byParent[parent] = g
+			levels[depth] = append(levels[depth], g)
+		}
+		g.nodes = append(g.nodes, n)
+	}
+	restoreOne := func(n storeNode) error {
+		ps, err := xenstore.ParsePerms(n.perms)
 		if err != nil {
-			return fmt.Errorf("xenstore node %s: %w", n.Path, err)
+			return fmt.Errorf("xenstore node %s: %w", n.path, err)
 		}
-		ps, err := xenstore.ParsePerms(n.Perms)
-		if err != nil {
-			return fmt.Errorf("xenstore node %s: %w", n.Path, err)
-		}
-		want := ps.String()
-		if n.Path != "/" {
-			if err := c.Write(ctx, n.Path, v); err != nil {
-				return err
-			}
-		} else if len(v) > 0 {
-			if err := c.Write(ctx, n.Path, v); err != nil {
+		if n.path != "/" || len(n.value) > 0 {
+			if err := c.Write(ctx, n.path, n.value); err != nil {
 				return err
 			}
 		}
-		have, known := perms[n.Path]
-		if !known {
-			have = perms[parentPath(n.Path)]
+		have := saved[parentPath(n.path)]
+		if initial[n.path] || n.path == "/" {
+			have = "n0"
 		}
-		if have != want {
-			if err := c.SetPerms(ctx, n.Path, ps); err != nil {
-				return err
-			}
+		if have != ps.String() {
+			return c.SetPerms(ctx, n.path, ps)
 		}
-		perms[n.Path] = want
+		return nil
+	}
+	sem := make(chan struct{}, 64)
+	for _, level := range levels {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var first error
+		for _, g := range level {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				for _, n := range g.nodes {
+					if err := restoreOne(n); err != nil {
+						mu.Lock()
+						if first == nil {
+							first = err
+						}
+						mu.Unlock()
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			return first
+		}
 	}
 	return nil
 }

@@ -1,0 +1,389 @@
+package cpupool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/sched"
+	"xgo.dev/xgo/xenstore"
+)
+
+// Store is what the package needs of a XenStore connection: the
+// operations of xenstore.Ops and transactions. A *xenstore.Conn is one.
+type Store interface {
+	xenstore.Ops
+	Transact(ctx context.Context, fn func(tx *xenstore.Tx) error) error
+}
+
+var _ Store = (*xenstore.Conn)(nil)
+
+// Manager manages the cpupools of one host through its hypervisor and
+// XenStore. It keeps no state between calls: every operation reads the
+// host afresh. A Manager is safe for concurrent use as far as its
+// Hypervisor and Store are, but concurrent changes to the same pools
+// race in Xen as they would with xl.
+type Manager struct {
+	hv hypercall.Hypervisor
+	xs Store
+
+	// Trace, if set, is called with a line for every step as it is
+	// executed and undone ("sysctl cpupool_op addcpu pool 4 'rt', cpu 2").
+	Trace func(line string)
+}
+
+// New returns a Manager for the host behind hv and xs.
+func New(hv hypercall.Hypervisor, xs Store) *Manager {
+	return &Manager{hv: hv, xs: xs}
+}
+
+// Hypervisor returns the hypervisor m acts on.
+func (m *Manager) Hypervisor() hypercall.Hypervisor { return m.hv }
+
+// Pool is one cpupool: Xen's view (id, scheduler, CPUs, number of
+// domains) plus the toolstack's name from /local/pool/<id>/name.
+type Pool struct {
+	ID        uint32
+	Name      string // "" when the pool has no name node
+	Named     bool   // the name node exists
+	Scheduler hypercall.Scheduler
+	CPUs      cpuset.Set
+	NDom      int // domains in the pool, dying ones included
+}
+
+// Label is how messages name the pool: 'name', or id N when it has no
+// name.
+func (p Pool) Label() string {
+	if !p.Named {
+		return fmt.Sprintf("cpupool %d", p.ID)
+	}
+	return "'" + p.Name + "'"
+}
+
+func (p Pool) sched() sched.Pool {
+	return sched.Pool{ID: p.ID, Name: p.Name, Scheduler: p.Scheduler}
+}
+
+// Domain is one domain as the cpupool commands need it.
+type Domain struct {
+	ID        uint16
+	Name      string // "" when /local/domain/<id>/name does not exist
+	Named     bool
+	Pool      uint32
+	MaxVCPUID uint32
+	Dying     bool
+}
+
+// Label names the domain in messages: 'name' (id), or domain id.
+func (d Domain) Label() string {
+	if !d.Named {
+		return fmt.Sprintf("domain %d", d.ID)
+	}
+	return fmt.Sprintf("'%s' (%d)", d.Name, d.ID)
+}
+
+// Sched returns d as package sched names domains, with its pool p.
+func (d Domain) Sched(p Pool) sched.Domain {
+	return sched.Domain{ID: d.ID, Name: d.Name, MaxVCPUID: d.MaxVCPUID, Pool: p.sched()}
+}
+
+// PoolPath is the XenStore directory of pool id.
+func PoolPath(id uint32) string { return "/local/pool/" + strconv.FormatUint(uint64(id), 10) }
+
+// DomainPath is the XenStore home of domain id.
+func DomainPath(id uint16) string { return "/local/domain/" + strconv.FormatUint(uint64(id), 10) }
+
+// Pools returns every cpupool in id order with its name: one INFO
+// hypercall per pool plus one, and one XenStore read per pool, issued
+// concurrently.
+func (m *Manager) Pools(ctx context.Context) ([]Pool, error) {
+	infos, err := hypercall.ListCpupools(m.hv)
+	if err != nil {
+		return nil, fmt.Errorf("listing cpupools: %w", err)
+	}
+	pools := make([]Pool, len(infos))
+	paths := make([]string, len(infos))
+	for i, in := range infos {
+		pools[i] = Pool{ID: in.ID, Scheduler: in.Scheduler, CPUs: cpuset.FromBitmap(in.CPUs), NDom: int(in.NDom)}
+		paths[i] = PoolPath(in.ID) + "/name"
+	}
+	names, found, err := readAll(ctx, m.xs, paths)
+	if err != nil {
+		return nil, err
+	}
+	for i := range pools {
+		pools[i].Name, pools[i].Named = names[i], found[i]
+	}
+	return pools, nil
+}
+
+// Domains returns every domain in domid order with its name.
+func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
+	infos, err := hypercall.ListDomains(m.hv)
+	if err != nil {
+		return nil, fmt.Errorf("listing domains: %w", err)
+	}
+	doms := make([]Domain, len(infos))
+	paths := make([]string, len(infos))
+	for i, in := range infos {
+		doms[i] = Domain{ID: in.Domid, Pool: in.Cpupool, MaxVCPUID: in.MaxVCPUID, Dying: in.Dying()}
+		paths[i] = DomainPath(in.Domid) + "/name"
+	}
+	names, found, err := readAll(ctx, m.xs, paths)
+	if err != nil {
+		return nil, err
+	}
+	for i := range doms {
+		doms[i].Name, doms[i].Named = names[i], found[i]
+	}
+	return doms, nil
+}
+
+// readAll reads paths concurrently (the connection pipelines them). A
+// missing node gives found false; any other error fails the call.
+func readAll(ctx context.Context, xs xenstore.Ops, paths []string) ([]string, []bool, error) {
+	vals := make([]string, len(paths))
+	found := make([]bool, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := xs.Read(ctx, p)
+			switch {
+			case err == nil:
+				vals[i], found[i] = string(v), true
+			case !errors.Is(err, xenstore.ErrNotExist):
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return vals, found, errors.Join(errs...)
+}
+
+// host is one reading of the pools and free CPUs, the basis on which a
+// plan is made and errors are explained.
+type host struct {
+	pools []Pool
+	free  cpuset.Set
+	doms  []Domain // nil until loadDomains
+}
+
+func (m *Manager) readHost(ctx context.Context) (*host, error) {
+	pools, err := m.Pools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	free, err := m.hv.CpupoolFreeCPUs()
+	if err != nil {
+		return nil, fmt.Errorf("reading the free cpus: %w", err)
+	}
+	return &host{pools: pools, free: cpuset.FromBitmap(free)}, nil
+}
+
+func (h *host) loadDomains(ctx context.Context, m *Manager) error {
+	if h.doms != nil {
+		return nil
+	}
+	doms, err := m.Domains(ctx)
+	if err != nil {
+		return err
+	}
+	if doms == nil {
+		doms = []Domain{}
+	}
+	h.doms = doms
+	return nil
+}
+
+func (h *host) poolByID(id uint32) (Pool, bool) {
+	for _, p := range h.pools {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Pool{}, false
+}
+
+// poolOf returns the pool CPU c is in; ok is false for a free or offline
+// CPU.
+func (h *host) poolOf(c int) (Pool, bool) {
+	for _, p := range h.pools {
+		if p.CPUs.Has(c) {
+			return p, true
+		}
+	}
+	return Pool{}, false
+}
+
+// where says where CPU c is, for messages: "it is in 'Pool-0'", "it is
+// free", "it is offline or not present".
+func (h *host) where(c int) string {
+	if p, ok := h.poolOf(c); ok {
+		return "it is in " + p.Label()
+	}
+	if h.free.Has(c) {
+		return "it is free"
+	}
+	return "it is in no cpupool: offline or not present"
+}
+
+// domainsIn returns the domains of pool id.
+func (h *host) domainsIn(id uint32) []Domain {
+	var out []Domain
+	for _, d := range h.doms {
+		if d.Pool == id {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// nameUsed reports whether a pool other than except has the name.
+func (h *host) nameUsed(name string, except uint32) (Pool, bool) {
+	for _, p := range h.pools {
+		if p.Named && p.Name == name && p.ID != except {
+			return p, true
+		}
+	}
+	return Pool{}, false
+}
+
+// isID reports whether q is all digits: libxl reads such a qualifier as
+// an id (qualifier_to_id in libxl_utils.c).
+func isID(q string) bool {
+	if q == "" {
+		return false
+	}
+	for i := 0; i < len(q); i++ {
+		if q[i] < '0' || q[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve finds the pool q names, as libxl_cpupool_qualifier_to_cpupoolid
+// does: an all-digit q is an id, anything else a name compared with every
+// pool's /local/pool/<id>/name; the pool with the lowest id wins if two
+// share a name.
+func (h *host) resolve(q string) (Pool, error) {
+	if isID(q) {
+		id, err := strconv.ParseUint(q, 10, 32)
+		if err == nil {
+			if p, ok := h.poolByID(uint32(id)); ok {
+				return p, nil
+			}
+		}
+		return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
+	}
+	for _, p := range h.pools {
+		if p.Named && p.Name == q {
+			return p, nil
+		}
+	}
+	return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
+}
+
+// Pool returns the pool q names (an id if all digits, else a name).
+func (m *Manager) Pool(ctx context.Context, q string) (Pool, error) {
+	h, err := m.readHost(ctx)
+	if err != nil {
+		return Pool{}, err
+	}
+	return h.resolve(q)
+}
+
+// ResolvePool finds the pool q names among pools, as Pool does.
+func ResolvePool(pools []Pool, q string) (Pool, error) {
+	return (&host{pools: pools}).resolve(q)
+}
+
+// resolveDomain finds the domain q names, as
+// libxl_domain_qualifier_to_domid does: an all-digit q is a domid,
+// anything else is compared with /local/domain/<id>/name (the lowest domid
+// wins). Unlike xl, a domid must exist.
+func resolveDomain(doms []Domain, q string) (Domain, error) {
+	if isID(q) {
+		id, err := strconv.ParseUint(q, 10, 16)
+		if err == nil {
+			for _, d := range doms {
+				if uint64(d.ID) == id {
+					return d, nil
+				}
+			}
+		}
+		return Domain{}, &NotFoundError{Kind: "domain", Name: q}
+	}
+	for _, d := range doms {
+		if d.Named && d.Name == q {
+			return d, nil
+		}
+	}
+	return Domain{}, &NotFoundError{Kind: "domain", Name: q}
+}
+
+// Domain returns the domain q names (a domid if all digits, else a name).
+func (m *Manager) Domain(ctx context.Context, q string) (Domain, error) {
+	doms, err := m.Domains(ctx)
+	if err != nil {
+		return Domain{}, err
+	}
+	return resolveDomain(doms, q)
+}
+
+// ResolveDomain finds the domain q names among doms, as Domain does.
+func ResolveDomain(doms []Domain, q string) (Domain, error) { return resolveDomain(doms, q) }
+
+// cpuState is what validation needs to know about one CPU.
+type cpuState struct {
+	present, online bool
+}
+
+// cpuStates asks Xen about each CPU of s (XENPF_get_cpuinfo, one call
+// per CPU).
+func (m *Manager) cpuStates(s cpuset.Set) (map[int]cpuState, error) {
+	out := make(map[int]cpuState, s.Len())
+	for _, c := range s.IDs() {
+		info, err := m.hv.PCPUInfo(uint32(c))
+		if err != nil {
+			return nil, fmt.Errorf("reading the state of cpu %d: %w", c, err)
+		}
+		out[c] = cpuState{present: !info.Invalid, online: info.Online && !info.Invalid}
+	}
+	return out, nil
+}
+
+// sortedLabels lists domain labels for messages.
+func domainLabels(doms []Domain) string {
+	ls := make([]string, len(doms))
+	for i, d := range doms {
+		ls[i] = d.Label()
+	}
+	sort.Strings(ls)
+	return joinList(ls)
+}
+
+func joinList(ls []string) string {
+	switch len(ls) {
+	case 0:
+		return ""
+	case 1:
+		return ls[0]
+	}
+	out := ""
+	for i, l := range ls {
+		if i > 0 {
+			out += ", "
+		}
+		out += l
+	}
+	return out
+}

@@ -245,8 +245,8 @@ func (h *Host) XenVersion() (hypercall.XenVersion, error) {
 		CommandLine: h.hw.cmdline,
 		BuildID:     append([]byte(nil), h.hw.buildID...),
 	}
-	for range 4 {
-		if err := h.call(OpXenVersion, noTarget, plain(ok)); err != nil {
+	for _, sub := range []string{"version", "extraversion", "commandline", "build_id"} {
+		if err := h.callAs(OpXenVersion, "xen_version "+sub, noTarget, plain(ok)); err != nil {
 			return hypercall.XenVersion{}, err
 		}
 	}

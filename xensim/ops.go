@@ -231,6 +231,12 @@ func (h *Host) Faults() []Fault {
 // ignores it must be wrapped by plain. target describes the arguments for
 // the error.
 func (h *Host) call(op Op, target func() string, fn func(injected syscall.Errno) syscall.Errno) error {
+	return h.callAs(op, string(op), target, fn)
+}
+
+// callAs is call with the operation named name in errors (*Xen names
+// sub-calls, e.g. "xen_version extraversion").
+func (h *Host) callAs(op Op, name string, target func() string, fn func(injected syscall.Errno) syscall.Errno) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rules := retryRules(op)
@@ -250,7 +256,7 @@ func (h *Host) call(op Op, target func() string, fn func(injected syscall.Errno)
 			}
 		}
 		if !again {
-			return opError(op, target(), errno)
+			return opError(op, name, target(), errno)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package xensim
 
 import (
-	"strconv"
 	"syscall"
 
 	"xgo.dev/xgo/hypercall"
@@ -78,7 +77,7 @@ func (h *Host) CPUHotplug(op hypercall.HotplugOp, cpu uint32) error {
 		o, target = OpHotplugSMTDisable, noTarget
 	case hypercall.HotplugOnline:
 	default:
-		o, target = Op("sysctl cpu_hotplug "+op.String()), func() string { return "op " + strconv.FormatUint(uint64(op), 10) }
+		o = Op("sysctl cpu_hotplug " + op.String())
 	}
 	return h.call(o, target, plain(func() syscall.Errno {
 		switch op {

@@ -1,0 +1,229 @@
+package pcpu
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/hypercall"
+)
+
+// Info is what `xl info` reports about the hypervisor, its CPUs and its
+// memory, read through the Hypervisor interface.
+//
+// Some of xl's lines need operations the interface does not have and are
+// left out: xen_caps, platform_params, xen_changeset and cc_* (XENVER
+// sub-operations), sharing_freed_memory and sharing_used_memory
+// (XENMEM), and with -n the device topology (XEN_SYSCTL_pcitopoinfo).
+type Info struct {
+	// Node is the dom0 kernel's uname, which xl prints first; nil leaves
+	// those lines out.
+	Node *NodeInfo
+
+	Physinfo  hypercall.Physinfo
+	FreeCPUs  cpuset.Set
+	Version   hypercall.XenVersion
+	Scheduler hypercall.Scheduler
+	// Topology and NUMA are read only when asked for (xl info -n).
+	Topology []hypercall.CPUTopology
+	NUMA     []hypercall.NUMANode
+}
+
+// NodeInfo is uname(2) of dom0: xl info's host, release, version and
+// machine lines.
+type NodeInfo struct {
+	Host, Release, Version, Machine string
+}
+
+// ReadInfo reads physinfo, the free CPUs, the version and the default
+// scheduler; with numa also cputopoinfo and numainfo.
+func ReadInfo(h hypercall.Hypervisor, numa bool) (*Info, error) {
+	var in Info
+	var err error
+	if in.Physinfo, err = h.Physinfo(); err != nil {
+		return nil, err
+	}
+	free, err := h.CpupoolFreeCPUs()
+	if err != nil {
+		return nil, err
+	}
+	in.FreeCPUs = cpuset.FromBitmap(free)
+	if in.Version, err = h.XenVersion(); err != nil {
+		return nil, err
+	}
+	if in.Scheduler, err = h.SchedulerID(); err != nil {
+		return nil, err
+	}
+	if numa {
+		if in.Topology, err = h.CPUTopology(); err != nil {
+			return nil, err
+		}
+		if in.NUMA, err = h.NUMAInfo(); err != nil {
+			return nil, err
+		}
+	}
+	return &in, nil
+}
+
+// InfoLine is one "key : value" line of xl info.
+type InfoLine struct {
+	Key, Value string
+}
+
+// String formats the line as xl does: the key padded to 23 columns, ": ",
+// the value and a newline. virt_caps is printed as xl prints it, with no
+// space after the colon when there are no capabilities.
+func (l InfoLine) String() string {
+	if l.Key == "virt_caps" && l.Value == "" {
+		return fmt.Sprintf("%-23s:\n", l.Key)
+	}
+	return fmt.Sprintf("%-23s: %s\n", l.Key, l.Value)
+}
+
+// HeadLines are the lines xl prints before the topology: dom0's uname (if
+// known), then physinfo and free_cpus, in xl's order (tools/xl/xl_info.c
+// output_nodeinfo and output_physinfo).
+func (in *Info) HeadLines() []InfoLine {
+	var out []InfoLine
+	add := func(k, v string) { out = append(out, InfoLine{k, v}) }
+	if n := in.Node; n != nil {
+		add("host", n.Host)
+		add("release", n.Release)
+		add("version", n.Version)
+		add("machine", n.Machine)
+	}
+	p := in.Physinfo
+	add("nr_cpus", strconv.Itoa(int(int32(p.NrCPUs))))
+	add("max_cpu_id", strconv.Itoa(int(int32(p.MaxCPUID))))
+	add("nr_nodes", strconv.Itoa(int(int32(p.NrNodes))))
+	add("cores_per_socket", strconv.Itoa(int(int32(p.CoresPerSocket))))
+	add("threads_per_core", strconv.Itoa(int(int32(p.ThreadsPerCore))))
+	add("cpu_mhz", fmt.Sprintf("%d.%03d", p.CPUkHz/1000, p.CPUkHz%1000))
+	hw := make([]string, len(p.HWCap))
+	for i, w := range p.HWCap {
+		hw[i] = fmt.Sprintf("%08x", w)
+	}
+	add("hw_caps", strings.Join(hw, ":"))
+	add("virt_caps", p.Capabilities.String())
+	perMiB := uint64(1<<20) / hypercall.PageSize
+	add("total_memory", strconv.FormatUint(p.TotalPages/perMiB, 10))
+	add("free_memory", strconv.FormatUint((p.FreePages-p.OutstandingPages)/perMiB, 10))
+	add("outstanding_claims", strconv.FormatUint(p.OutstandingPages/perMiB, 10))
+	add("free_cpus", strconv.Itoa(in.FreeCPUs.Len()))
+	return out
+}
+
+// XenLines are the lines xl prints after the topology (output_xeninfo),
+// then xend_config_format.
+func (in *Info) XenLines() []InfoLine {
+	v := in.Version
+	return []InfoLine{
+		{"xen_major", strconv.Itoa(v.Major)},
+		{"xen_minor", strconv.Itoa(v.Minor)},
+		{"xen_extra", v.Extra},
+		{"xen_version", fmt.Sprintf("%d.%d%s", v.Major, v.Minor, v.Extra)},
+		{"xen_scheduler", in.Scheduler.String()},
+		{"xen_pagesize", strconv.Itoa(hypercall.PageSize)},
+		{"xen_commandline", v.CommandLine},
+		{"build_id", fmt.Sprintf("%x", v.BuildID)},
+		{"xend_config_format", "4"},
+	}
+}
+
+// Lines returns every key line in xl's order.
+func (in *Info) Lines() []InfoLine {
+	return append(in.HeadLines(), in.XenLines()...)
+}
+
+// TopologyText is xl info -n's cpu_topology block: rows for the CPUs
+// whose core Xen knows (output_topologyinfo).
+func (in *Info) TopologyText() string {
+	var b strings.Builder
+	b.WriteString("cpu_topology           :\n")
+	b.WriteString("cpu:    core    socket     node\n")
+	for i, c := range in.Topology {
+		if c.Core == hypercall.InvalidID {
+			continue
+		}
+		fmt.Fprintf(&b, "%3d:    %4d     %4d     %4d\n", i, int32(c.Core), int32(c.Socket), int32(c.Node))
+	}
+	return b.String()
+}
+
+// NUMAText is xl info -n's numa_info block (output_numainfo): memory in
+// MiB and the distances of each online node.
+func (in *Info) NUMAText() string {
+	var b strings.Builder
+	b.WriteString("numa_info              :\n")
+	b.WriteString("node:    memsize    memfree    distances\n")
+	for i, n := range in.NUMA {
+		if !n.Online {
+			continue
+		}
+		fmt.Fprintf(&b, "%4d:    %6d     %6d      ", i, n.MemSize>>20, n.MemFree>>20)
+		for j, d := range n.Distances {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Itoa(int(int32(d))))
+		}
+		if len(n.Distances) == 0 {
+			b.WriteString("0") // xl prints dists[0] of a zeroed array
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Text is the whole output of xl info (with the topology and NUMA blocks
+// when they were read), less the lines Info cannot know.
+func (in *Info) Text() string {
+	var b strings.Builder
+	for _, l := range in.HeadLines() {
+		b.WriteString(l.String())
+	}
+	if in.Topology != nil {
+		b.WriteString(in.TopologyText())
+	}
+	if in.NUMA != nil {
+		b.WriteString(in.NUMAText())
+	}
+	for _, l := range in.XenLines() {
+		b.WriteString(l.String())
+	}
+	return b.String()
+}
+
+// FilterInfo applies `xl info KEY`: for every line that starts with key
+// (a prefix: "free" selects free_memory and free_cpus) and whose first
+// colon is followed by a space, the text after ": ", newline included.
+func FilterInfo(lines []InfoLine, key string) []string {
+	var out []string
+	for _, l := range lines {
+		s := l.String()
+		if !strings.HasPrefix(s, key) {
+			continue
+		}
+		i := strings.IndexByte(s, ':')
+		if i < 0 || i+1 >= len(s) || s[i+1] != ' ' {
+			continue
+		}
+		out = append(out, s[i+2:])
+	}
+	return out
+}
+
+// TopologyText is `xenpm get-cpu-topology`: a header, then one row per CPU
+// whose core Xen knows (tools/misc/xenpm.c cpu_topology_func).
+func TopologyText(topo []hypercall.CPUTopology) string {
+	var b strings.Builder
+	b.WriteString("CPU\tcore\tsocket\tnode\n")
+	for i, c := range topo {
+		if c.Core == hypercall.InvalidID {
+			continue
+		}
+		fmt.Fprintf(&b, "CPU%d\t %d\t %d\t %d\n", i, int32(c.Core), int32(c.Socket), int32(c.Node))
+	}
+	return b.String()
+}

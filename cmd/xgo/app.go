@@ -102,6 +102,12 @@ func newApp(d deps) *cli.App {
 		Commands: []*cli.Command{
 			helpCommand(),
 			versionCommand(e),
+			infoCommand(e),
+			pcpuListCommand(e),
+			pcpuHotplugCommand(e, true),
+			pcpuHotplugCommand(e, false),
+			pcpuWatchCommand(e),
+			topologyCommand(e),
 			xenstoredCommand(e),
 		},
 	}

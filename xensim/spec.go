@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"os"
 	"strconv"
@@ -206,6 +207,9 @@ func ParseSpec(data []byte, name string) (*Spec, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &SpecError{File: name, Msg: "empty spec"}
+		}
 		return nil, yamlError(name, err)
 	}
 	var s Spec

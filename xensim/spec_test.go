@@ -66,6 +66,12 @@ func TestSpecErrorsHaveLines(t *testing.T) {
 	}
 }
 
+func TestSpecEmpty(t *testing.T) {
+	if _, err := ParseSpec(nil, "e.yaml"); err == nil || err.Error() != "e.yaml: empty spec" {
+		t.Errorf("empty spec: %v", err)
+	}
+}
+
 func TestSpecTopology(t *testing.T) {
 	s := DefaultSpec()
 	max := uint32(20)
@@ -91,5 +97,56 @@ func TestSpecTopology(t *testing.T) {
 	pi, _ := h.Physinfo()
 	if pi.NrCPUs != 10 || pi.MaxCPUID != 20 {
 		t.Errorf("physinfo = %+v", pi)
+	}
+}
+
+func TestSpecValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(s *Spec)
+		want string
+	}{
+		{"pool takes cpu 0", func(s *Spec) { s.Pools = []PoolSpec{{ID: 1, CPUs: "0-1"}} }, "CPU 0 never leaves Pool-0"},
+		{"pool takes an offline cpu", func(s *Spec) { s.CPUs.Offline = "3"; s.Pools = []PoolSpec{{ID: 1, CPUs: "3"}} }, "not online"},
+		{"cpus in two pools", func(s *Spec) { s.Pools = []PoolSpec{{ID: 1, CPUs: "4-5"}, {ID: 2, CPUs: "5"}} }, "in another pool"},
+		{"unbuilt pool scheduler", func(s *Spec) { s.Pools = []PoolSpec{{ID: 1, Scheduler: "null"}} }, "null is not built"},
+		{"domain in an empty pool", func(s *Spec) { s.Pools = []PoolSpec{{ID: 1}}; s.Domains[1].Pool = 1 }, "ENODEV"},
+		{"dom0 elsewhere", func(s *Spec) { s.Pools = []PoolSpec{{ID: 1, CPUs: "8"}}; s.Domains[0].Pool = 1 }, "Domain-0 lives in Pool-0"},
+		{"no dom0", func(s *Spec) { s.Domains = s.Domains[1:] }, "must be listed"},
+		{"duplicate domid", func(s *Spec) { s.Domains[2].Domid = 1 }, "listed twice"},
+		{"too much memory", func(s *Spec) { s.Domains[1].MemoryMiB = 70000 }, "the host has 65536 MiB"},
+		{"memory per node", func(s *Spec) { s.Memory.NodeMiB = []uint64{1024} }, "1 entries for 2 NUMA nodes"},
+		{"maxCPUID below the cpus", func(s *Spec) { m := uint32(7); s.CPUs.MaxCPUID = &m }, "between 15"},
+		{"absent cpu 0", func(s *Spec) { s.CPUs.Absent = "0" }, "must be present"},
+		{"uneven nodes", func(s *Spec) { s.CPUs.Nodes = 3; s.Memory.NodeMiB = []uint64{1, 2, 3} }, "do not split"},
+		{"credit2 cap", func(s *Spec) { c := uint16(300); s.Domains[1].Cap = &c }, "100 × vCPUs = 200"},
+		{"bad credit params", func(s *Spec) {
+			v := uint32(0)
+			s.Pools = []PoolSpec{{ID: 1, Scheduler: "credit", Params: &PoolParams{TsliceMS: &v}}}
+		}, "out of range"},
+		{"duplicate apic ids", func(s *Spec) { s.CPUs.APICIDsPerSocket = 0; s.CPUs.APICIDs = make([]uint32, 16) }, "same APIC id"},
+		{"bad capability", func(s *Spec) { s.Xen.Capabilities = []string{"warp"} }, "unknown capability"},
+	}
+	for _, c := range cases {
+		s := DefaultSpec()
+		c.edit(s)
+		err := s.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestSpecNodesSplitSockets(t *testing.T) {
+	s := DefaultSpec()
+	s.CPUs = CPUSpec{Sockets: 1, CoresPerSocket: 8, ThreadsPerCore: 1, Nodes: 2}
+	h := testHost(t, s)
+	topo, _ := h.CPUTopology()
+	if topo[3].Node != 0 || topo[4].Node != 1 || topo[7].Socket != 0 {
+		t.Errorf("topology %+v", topo)
+	}
+	numa, _ := h.NUMAInfo()
+	if len(numa) != 2 || numa[0].Distances[1] != 20 || numa[1].MemSize != 32768<<20 || numa[1].MemFree >= numa[1].MemSize {
+		t.Errorf("numa %+v", numa)
 	}
 }

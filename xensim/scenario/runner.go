@@ -475,11 +475,18 @@ func restore(hv hypercall.Hypervisor, s *snapshot) error {
 			errs = append(errs, what+": "+err.Error())
 		}
 	}
+	// Only what changed is touched: on real Xen every hotplug call
+	// synchronises all CPUs.
+	now, err := hypercall.ListPCPUs(hv)
+	if err != nil {
+		return err
+	}
+	isOnline := func(cpu int) bool { return cpu < len(now) && now[cpu].Online }
 	// 1. CPUs that were online. EPERM means SMT was disabled
 	// (cpu_up_helper with opt_smt off): enable it first.
 	smtEnabled := false
 	for i, c := range s.cpus {
-		if c.Online {
+		if c.Online && !isOnline(i) {
 			err := hv.CPUHotplug(hypercall.HotplugOnline, uint32(i))
 			if Errno(err) == EPERM && !smtEnabled {
 				smtEnabled = true
@@ -585,19 +592,27 @@ func restore(hv hypercall.Hypervisor, s *snapshot) error {
 		}
 	}
 	// 4. CPUs that were offline.
+	now, err = hypercall.ListPCPUs(hv)
+	if err != nil {
+		return err
+	}
 	for i, c := range s.cpus {
-		if !c.Invalid && !c.Online {
+		if !c.Invalid && !c.Online && isOnline(i) {
 			if err := hv.CPUHotplug(hypercall.HotplugOffline, uint32(i)); err != nil && Errno(err) != EEXIST {
 				note(fmt.Sprintf("offline cpu %d", i), err)
 			}
 		}
 	}
-	// 5. Scheduler parameters.
+	// 5. Scheduler parameters that differ.
 	for id, pp := range s.poolParams {
-		note(fmt.Sprintf("pool %d parameters", id), hv.SetPoolSchedParams(id, pp))
+		if got, err := hv.PoolSchedParams(id, pp.Scheduler); err != nil || fmt.Sprint(got) != fmt.Sprint(pp) {
+			note(fmt.Sprintf("pool %d parameters", id), hv.SetPoolSchedParams(id, pp))
+		}
 	}
 	for domid, dp := range s.domParams {
-		note(fmt.Sprintf("domain %d parameters", domid), hv.SetDomainSchedParams(domid, dp))
+		if got, err := hv.DomainSchedParams(domid, dp.Scheduler); err != nil || got != dp {
+			note(fmt.Sprintf("domain %d parameters", domid), hv.SetDomainSchedParams(domid, dp))
+		}
 	}
 	for domid, vp := range s.vcpuParams {
 		note(fmt.Sprintf("domain %d vcpu parameters", domid), hv.SetVCPUSchedParams(domid, hypercall.SchedRTDS, vp))

@@ -155,7 +155,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		if [ "$apt_updated" = 0 ]; then
 			apt_update_once
 			exec 9>&-
-			XGO_VMTEST_APT_UPDATED=1 exec "$0" "$@"
+			XGO_VMTEST_APT_UPDATED=1 exec bash "$0" "$@"
 		fi
 		die "apt-get download failed"
 	fi

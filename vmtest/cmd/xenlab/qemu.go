@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -233,7 +234,7 @@ func (t *fileTail) lines(fn func(string)) {
 		}
 	}
 	for {
-		i := strings.IndexByte(string(t.rest), '\n')
+		i := bytes.IndexByte(t.rest, '\n')
 		if i < 0 {
 			return
 		}

@@ -299,16 +299,15 @@ func worker(path string, rounds int, r *rand.Rand) error {
 			return err
 		}
 		h := s.Host()
-		pools, err := hypercall.ListCpupools(h)
-		if err != nil {
-			return err
-		}
 		// One new pool per round: lost updates would show as missing
 		// pools at the end.
 		if _, err := h.CpupoolCreate(hypercall.PoolAny, hypercall.SchedCredit); err != nil {
 			return err
 		}
-		pools, _ = hypercall.ListCpupools(h)
+		pools, err := hypercall.ListCpupools(h)
+		if err != nil {
+			return err
+		}
 		cpu := uint32(1 + r.IntN(15))
 		free, _ := h.CpupoolFreeCPUs()
 		src := -1

@@ -86,6 +86,9 @@ func (s *Server) handle(c *conn, m *xenstore.Message) {
 }
 
 func (s *Server) dispatch(r *request) ([]byte, error) {
+	if err := s.injected(r.msg.Type); err != nil {
+		return nil, err
+	}
 	h, ok := handlers[r.msg.Type]
 	if !ok {
 		return nil, syscall.ENOSYS

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"xgo.dev/xgo/xenstore"
@@ -103,6 +104,7 @@ type Server struct {
 	conns       []*conn // in creation order: the order watches fire in
 	special     map[string][]perm
 	failCommits int
+	failNext    map[xenstore.MsgType]*injectedFailure
 	closed      bool
 	listeners   map[net.Listener]struct{}
 
@@ -314,6 +316,42 @@ func (s *Server) FailNextCommits(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failCommits = max(n, 0)
+}
+
+type injectedFailure struct {
+	n     int
+	errno syscall.Errno
+}
+
+// FailNext makes the next n requests of type t (from any connection)
+// fail with errno before they are processed, leaving the store untouched.
+// n <= 0 cancels. It is meant for testing clients' error paths, e.g.
+// FailNext(xenstore.TypeWrite, 1, syscall.ENOSPC).
+func (s *Server) FailNext(t xenstore.MsgType, n int, errno syscall.Errno) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		delete(s.failNext, t)
+		return
+	}
+	if s.failNext == nil {
+		s.failNext = make(map[xenstore.MsgType]*injectedFailure)
+	}
+	s.failNext[t] = &injectedFailure{n: n, errno: errno}
+}
+
+// injected consumes an injected failure for t, if any. Called with s.mu
+// held.
+func (s *Server) injected(t xenstore.MsgType) error {
+	f := s.failNext[t]
+	if f == nil {
+		return nil
+	}
+	f.n--
+	if f.n <= 0 {
+		delete(s.failNext, t)
+	}
+	return f.errno
 }
 
 // Quotas returns the quotas in force (CONTROL quota set may change them).

@@ -3,6 +3,7 @@ package xenstored
 import (
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 
 	"xgo.dev/xgo/xenstore"
@@ -342,5 +343,21 @@ func TestTransactionRetryLoopsLoseNothing(t *testing.T) {
 	wg.Wait()
 	if got := setup.read(0, "/counter"); got != strconv.Itoa(workers*rounds) {
 		t.Errorf("counter = %s, want %d", got, workers*rounds)
+	}
+}
+
+func TestFailNext(t *testing.T) {
+	s := newTestServer(t, nil)
+	c := dial(t, s, 0)
+	s.FailNext(xenstore.TypeWrite, 2, syscall.ENOSPC)
+	for i, want := range []string{"ENOSPC", "ENOSPC", "OK|"} {
+		if got := c.write(0, "/f", "v"); got != want {
+			t.Errorf("write %d = %q, want %q", i, got, want)
+		}
+	}
+	s.FailNext(xenstore.TypeRead, 5, syscall.EIO)
+	s.FailNext(xenstore.TypeRead, 0, 0)
+	if got := c.read(0, "/f"); got != "v" {
+		t.Errorf("read after cancel = %q", got)
 	}
 }

@@ -76,20 +76,29 @@ func ErrorName(err error) string {
 	return "EINVAL"
 }
 
-// Error is a request that xenstored (or the client's own validation)
-// refused. It unwraps to the errno, so errors.Is(err, ErrNotExist) works.
+// Error is a request that failed: refused by xenstored (Name is the
+// XS_ERROR name and Err its errno), refused by the client's own validation
+// before sending (Err is a *PathError, *PayloadError, ...), or cut short by
+// the connection or the context (Err matches ErrClosed, ErrDisconnected,
+// context.Canceled, ...). It unwraps to Err, so errors.Is(err,
+// ErrNotExist) works.
 type Error struct {
 	Op   string // the request, e.g. "READ"
 	Path string // the path it named, if any
-	Name string // the XS_ERROR name, e.g. "ENOENT"
-	Err  error  // the errno
+	Name string // the XS_ERROR name, e.g. "ENOENT"; "" if xenstored did not answer
+	Err  error  // the errno, or the local cause
 }
 
 func (e *Error) Error() string {
-	if e.Path != "" {
-		return fmt.Sprintf("xenstore %s %s: %s (%v)", e.Op, e.Path, e.Name, e.Err)
+	s := "xenstore " + e.Op
+	var pe *PathError
+	if e.Path != "" && !errors.As(e.Err, &pe) { // a PathError names the path itself
+		s += " " + e.Path
 	}
-	return fmt.Sprintf("xenstore %s: %s (%v)", e.Op, e.Name, e.Err)
+	if e.Name != "" {
+		return fmt.Sprintf("%s: %s (%v)", s, e.Name, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", s, e.Err)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

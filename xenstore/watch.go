@@ -53,6 +53,7 @@ type Watch struct {
 
 	mu       sync.Mutex
 	queue    []WatchEvent
+	handing  bool // pump holds one event taken from queue, not yet received
 	overflow bool
 	ended    bool
 	err      error
@@ -213,7 +214,11 @@ func (w *Watch) deliver(ev WatchEvent) bool {
 		w.mu.Unlock()
 		return true
 	}
-	ok := len(w.queue) < w.max
+	n := len(w.queue)
+	if w.handing {
+		n++
+	}
+	ok := n < w.max
 	if ok {
 		w.queue = append(w.queue, ev)
 	} else {
@@ -249,6 +254,7 @@ func (w *Watch) pump() {
 		default:
 			have = false
 		}
+		w.handing = have
 		w.mu.Unlock()
 		if !have {
 			select {
@@ -260,6 +266,9 @@ func (w *Watch) pump() {
 		}
 		select {
 		case w.out <- ev:
+			w.mu.Lock()
+			w.handing = false
+			w.mu.Unlock()
 		case <-w.stop:
 			return
 		}

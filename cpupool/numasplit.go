@@ -34,7 +34,7 @@ func (m *Manager) PlanNumaSplit(ctx context.Context) (*Plan, error) {
 		return nil, &RefusedError{What: p.What, Reasons: []string{"splitting not possible, already cpupools in use: " + joinList(others)}}
 	}
 	if len(h.pools) == 0 {
-		return nil, fmt.Errorf("Xen lists no cpupool")
+		return nil, fmt.Errorf("no cpupool: Xen lists none")
 	}
 	pool0 := h.pools[0]
 	t := &topology{hv: m.hv}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"xgo.dev/xgo/cpuset"
@@ -329,6 +328,3 @@ func (m *Manager) PlanMigrate(ctx context.Context, domQ, q string) (*MigratePlan
 	mp.add(m.moveDomainStep(refOf(to), d, refOf(from)))
 	return mp, nil
 }
-
-// sortPools sorts pools by id.
-func sortPools(ps []Pool) { sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID }) }

@@ -20,6 +20,10 @@ type deps struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Term   termInfo // what stdout is; the zero value means a pipe
+
+	// dialXenstore connects to xenstored; nil means xenstore.Dial, which
+	// honours $XENSTORED_PATH of the process.
+	dialXenstore func(ctx context.Context, e *env) (xsConn, error)
 }
 
 // globalOptions are the flags accepted before or after any command.
@@ -45,6 +49,11 @@ func (e *env) logf(format string, args ...any) {
 	if e.global.Verbose {
 		fmt.Fprintf(e.Stderr, "xgo: "+format+"\n", args...)
 	}
+}
+
+// warnf prints a warning line on stderr.
+func (e *env) warnf(format string, args ...any) {
+	fmt.Fprintln(e.Stderr, "xgo: warning: "+oneLine(fmt.Sprintf(format, args...)))
 }
 
 func (e *env) getenv(key string) string {
@@ -108,6 +117,7 @@ func newApp(d deps) *cli.App {
 			pcpuHotplugCommand(e, false),
 			pcpuWatchCommand(e),
 			topologyCommand(e),
+			xenstoreCommand(e),
 			xenstoredCommand(e),
 		},
 	}

@@ -70,6 +70,7 @@ func exitCode(err error) int {
 	var ue *usageError
 	var wu *wrappedUsage
 	var ns *notSupportedError
+	var de *xenstore.DialError
 	switch {
 	case err == nil:
 		return exitOK
@@ -86,7 +87,8 @@ func exitCode(err error) int {
 		errors.Is(err, hypercall.ErrPermission),
 		errors.Is(err, xenstore.ErrPermission),
 		errors.Is(err, xenstore.ErrNotPermitted),
-		errors.Is(err, fs.ErrPermission):
+		errors.Is(err, fs.ErrPermission),
+		errors.As(err, &de): // no xenstored and no xenbus: not dom0, or no Xen
 		return exitPermission
 	}
 	return exitFailure

@@ -34,6 +34,10 @@ func TestExitCode(t *testing.T) {
 		{"xenstore ENOSYS", &xenstore.Error{Op: "RESET_WATCHES", Name: "ENOSYS", Err: xenstore.ErrNotSupported}, exitNotSupported},
 		{"socket EACCES", &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.EACCES)}, exitPermission},
 		{"fs permission", &fs.PathError{Op: "open", Path: "/dev/xen/privcmd", Err: fs.ErrPermission}, exitPermission},
+		{"no xenstored at all", &xenstore.DialError{Tried: []xenstore.DialAttempt{
+			{Path: xenstore.SocketPath, Err: syscall.ENOENT},
+			{Path: xenstore.XenbusPath, Err: syscall.ENOENT},
+		}}, exitPermission},
 		{"hypercall: no Xen", fmt.Errorf("open: %w", hypercall.ErrNoXen), exitPermission},
 		{"hypercall: not dom0", hypercall.ErrNotDom0, exitPermission},
 		{"hypercall: not root", hypercall.ErrPermission, exitPermission},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +9,8 @@ import (
 	"time"
 )
 
-// TestXenstored runs "xgo xenstored" in-process, connects to it, and
-// stops it as Ctrl-C would.
+// TestXenstored runs "xgo xenstored" in-process, uses it with the
+// xenstore commands, and stops it as Ctrl-C would.
 func TestXenstored(t *testing.T) {
 	t.Parallel()
 	dir, err := os.MkdirTemp("", "xgo") // short enough for sun_path
@@ -37,11 +36,11 @@ func TestXenstored(t *testing.T) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	c, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
+	c := xsDeps(t, sock)
+	mustXgo(t, c, "xenstore", "write", "/tool/demo", "hello")
+	if got := mustXgo(t, c, "xenstore", "read", "/tool/demo"); got != "hello\n" {
+		t.Errorf("read: %q", got)
 	}
-	c.Close()
 	cancel()
 	if code := <-codec; code != 0 {
 		t.Errorf("xenstored exit code %d, stderr %q", code, stderr.String())

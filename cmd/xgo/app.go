@@ -121,6 +121,7 @@ func newApp(d deps) *cli.App {
 			xenstoredCommand(e),
 		},
 	}
+	app.Commands = append(app.Commands, cpupoolCommands(e)...)
 	prepareTree(app.Commands, "")
 	return app
 }

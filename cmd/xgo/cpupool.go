@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"xgo.dev/xgo/cpupool"
+	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/sched"
+)
+
+// This file holds what the cpupool-* and sched-* commands share: opening
+// the host, turning the domain packages' errors into exit codes, and
+// printing plans (dry runs) and their results.
+
+// cpupoolCommands are the cpupool-* and sched-* commands, in the order
+// "xgo help" lists them.
+func cpupoolCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		cpupoolListCommand(e),
+		cpupoolCreateCommand(e),
+		cpupoolDestroyCommand(e),
+		cpupoolRenameCommand(e),
+		cpupoolCPUAddCommand(e),
+		cpupoolCPURemoveCommand(e),
+		cpupoolCPUMoveCommand(e),
+		cpupoolMigrateCommand(e),
+		cpupoolNumaSplitCommand(e),
+		cpupoolSetSchedCommand(e),
+		schedCreditCommand(e, false),
+		schedCreditCommand(e, true),
+		schedRTDSCommand(e),
+	}
+}
+
+// openPools opens the host for a cpupool or sched command: its hypervisor
+// and its XenStore, which is required (pool and domain names live there).
+// save says whether a simulated host's state is written back (the command
+// may change it). The returned function releases everything.
+func openPools(ctx context.Context, e *env, save bool) (*cpupool.Manager, func() error, error) {
+	h, err := openHost(ctx, e, true, save)
+	if err != nil {
+		return nil, nil, err
+	}
+	xs, ok := h.xs.(cpupool.Store)
+	if !ok {
+		_ = h.Close()
+		if h.xs == nil && !e.global.Sim {
+			// openHost only logs why; dial again for the error.
+			c, derr := e.dialXenstore(ctx)
+			if derr != nil {
+				return nil, nil, fmt.Errorf("cpupool names are kept in XenStore: %w", derr)
+			}
+			_ = c.Close()
+		}
+		return nil, nil, errors.New("cpupool names are kept in XenStore, and it cannot be reached")
+	}
+	m := cpupool.New(h.hv, xs)
+	m.Trace = func(line string) { e.logf("%s", line) }
+	return m, h.Close, nil
+}
+
+// withPools runs fn with the host's pools open.
+func withPools(ctx context.Context, e *env, save bool, fn func(m *cpupool.Manager) error) (err error) {
+	m, release, err := openPools(ctx, e, save)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := release(); err == nil {
+			err = cerr
+		}
+	}()
+	return fn(m)
+}
+
+// poolErr maps the domain packages' errors: a bad argument is a usage
+// error (exit 2); everything else keeps its chain for exitCode.
+func poolErr(cmd string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, cpupool.ErrInvalid) || errors.Is(err, sched.ErrInvalid) {
+		return asUsage(fmt.Errorf("%s: %w", cmd, err))
+	}
+	return err
+}
+
+// notef prints an informational line on stderr.
+func notef(e *env, format string, args ...any) {
+	fmt.Fprintln(e.Stderr, "xgo: note: "+oneLine(fmt.Sprintf(format, args...)))
+}
+
+// CpupoolRef names a pool in JSON and YAML output; ID is null for a pool a
+// dry run would create.
+type CpupoolRef struct {
+	ID   *uint32 `json:"id" yaml:"id"`
+	Name string  `json:"name" yaml:"name"`
+}
+
+func cpupoolRef(r *cpupool.PoolRef) *CpupoolRef {
+	if r == nil {
+		return nil
+	}
+	out := &CpupoolRef{Name: r.Name}
+	if r.Known {
+		id := r.ID
+		out.ID = &id
+	}
+	return out
+}
+
+func cpupoolRefOf(p cpupool.Pool) *CpupoolRef {
+	id := p.ID
+	return &CpupoolRef{ID: &id, Name: p.Name}
+}
+
+// CpupoolCPUMove is one cpu changing pools; from or to is null for "free".
+type CpupoolCPUMove struct {
+	CPU  int         `json:"cpu" yaml:"cpu"`
+	From *CpupoolRef `json:"from" yaml:"from"`
+	To   *CpupoolRef `json:"to" yaml:"to"`
+}
+
+// CpupoolChangeOutput is what a mutating cpupool or sched command prints
+// with -o json|yaml: what it did (or, with -N, would do) step by step.
+type CpupoolChangeOutput struct {
+	SchemaVersion int                `json:"schemaVersion" yaml:"schemaVersion"`
+	Command       string             `json:"command" yaml:"command"`
+	DryRun        bool               `json:"dryRun" yaml:"dryRun"`
+	What          string             `json:"what" yaml:"what"`
+	Pool          *CpupoolRef        `json:"pool,omitempty" yaml:"pool,omitempty"`
+	NewPool       *CpupoolRef        `json:"newPool,omitempty" yaml:"newPool,omitempty"`
+	Moves         []CpupoolCPUMove   `json:"moves,omitempty" yaml:"moves,omitempty"`
+	Notes         []string           `json:"notes,omitempty" yaml:"notes,omitempty"`
+	Steps         []cpupool.StepView `json:"steps" yaml:"steps"`
+
+	// text is printed first in the text form (xl's output, a summary).
+	text []string
+}
+
+func (o *CpupoolChangeOutput) writeText(w io.Writer, _ termInfo) error {
+	var b strings.Builder
+	for _, l := range o.text {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if o.DryRun {
+		for _, s := range o.Steps {
+			b.WriteString("would: ")
+			b.WriteString(s.Text)
+			b.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (o *CpupoolChangeOutput) quietIDs() []string {
+	if o.NewPool != nil && o.NewPool.ID != nil {
+		return []string{fmt.Sprint(*o.NewPool.ID)}
+	}
+	return nil
+}
+
+// changeOutput starts the output of a plan.
+func changeOutput(e *env, cmd string, p *cpupool.Plan) *CpupoolChangeOutput {
+	o := &CpupoolChangeOutput{SchemaVersion: schemaVersion, Command: cmd, DryRun: e.global.DryRun, What: p.What, Notes: p.Notes}
+	o.Steps = stepViews(p.Steps)
+	return o
+}
+
+func stepViews(steps []cpupool.Step) []cpupool.StepView {
+	out := make([]cpupool.StepView, len(steps))
+	for i, s := range steps {
+		out[i] = s.View()
+	}
+	return out
+}
+
+func movesOf(moves []cpupool.Move) []CpupoolCPUMove {
+	out := make([]CpupoolCPUMove, len(moves))
+	for i, m := range moves {
+		out[i] = CpupoolCPUMove{CPU: m.CPU, From: cpupoolRef(m.From), To: cpupoolRef(m.To)}
+	}
+	return out
+}
+
+// runPlan is the common tail of a mutating command: with -N print the
+// plan; otherwise execute it and print what was done (the steps actually
+// taken, with the ids Xen gave) with -o json|yaml, or o's text lines (in
+// the text form they are printed even when the plan fails, as xl prints
+// its lines before it acts). The notes go to stderr in the text form.
+// finish, if not nil, fills o from the outcome before printing; ok is
+// false when the plan failed (and true for a dry run).
+func runPlan(ctx context.Context, e *env, p *cpupool.Plan, o *CpupoolChangeOutput, finish func(o *CpupoolChangeOutput, ok bool)) error {
+	textMode := e.global.Output == formatTable
+	if textMode {
+		for _, n := range p.Notes {
+			notef(e, "%s", n)
+		}
+	}
+	if e.global.DryRun {
+		if finish != nil {
+			finish(o, true)
+		}
+		return e.out.render(o)
+	}
+	res, err := p.Execute(ctx)
+	if res != nil {
+		o.Steps = stepViews(res.Done)
+	}
+	if finish != nil {
+		finish(o, err == nil)
+	}
+	if err != nil {
+		// Failed: the steps done (rolled back, or partly done) are part
+		// of the answer; the error still decides the exit status.
+		_ = e.out.render(o)
+		return err
+	}
+	return e.out.render(o)
+}
+
+// checkPoolArgs checks the positional arguments of a cpupool command.
+func checkPoolArgs(c *cli.Context, n int) ([]string, error) {
+	return checkArgs(c, n, n)
+}
+
+// cpuListArg checks a cpu-list argument's syntax before anything is
+// opened, so a typo is a usage error even without Xen.
+func cpuListArg(cmd, list string) error {
+	_, err := cpuset.Parse(list, syntaxTopology{})
+	var pe *cpuset.ParseError
+	if errors.As(err, &pe) {
+		return usagef("%s: %v", cmd, err)
+	}
+	return nil
+}
+
+// syntaxTopology accepts every node: only the syntax of a list is checked
+// with it.
+type syntaxTopology struct{}
+
+func (syntaxTopology) NumCPUs() int                    { return 1 }
+func (syntaxTopology) NumNodes() int                   { return 1 << 16 }
+func (syntaxTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Set{}, true }

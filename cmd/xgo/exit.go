@@ -60,10 +60,6 @@ type notSupportedError struct{ msg string }
 
 func (e *notSupportedError) Error() string { return e.msg }
 
-// errSimUnavailable is returned by commands that would need the simulated
-// host when --sim is given: the simulator is wired up by a later change.
-var errSimUnavailable error = &notSupportedError{"the simulated host is not available yet"}
-
 // exitCode maps an error to xgo's documented exit codes. It is the only
 // place that decides them.
 func exitCode(err error) int {

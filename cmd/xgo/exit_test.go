@@ -43,8 +43,8 @@ func TestExitCode(t *testing.T) {
 		{"hypercall: not root", hypercall.ErrPermission, exitPermission},
 		{"hypercall: not supported", fmt.Errorf("sched: %w", hypercall.ErrNotSupported), exitNotSupported},
 		{"hypercall: not supported wins over its EACCES", errors.Join(hypercall.ErrNotSupported, syscall.EACCES), exitNotSupported},
-		{"not supported", errSimUnavailable, exitNotSupported},
-		{"wrapped not supported", fmt.Errorf("x: %w", errSimUnavailable), exitNotSupported},
+		{"not supported", &notSupportedError{"no"}, exitNotSupported},
+		{"wrapped not supported", fmt.Errorf("x: %w", &notSupportedError{"no"}), exitNotSupported},
 		{"interrupted", context.Canceled, exitFailure},
 	}
 	for _, tt := range tests {

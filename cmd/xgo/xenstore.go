@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"xgo.dev/xgo/xensim"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -23,10 +24,28 @@ type xsConn interface {
 
 var _ xsConn = (*xenstore.Conn)(nil)
 
-// dialXenstore connects to the XenStore of the host xgo acts on.
+// dialXenstore connects to the XenStore of the host xgo acts on, for
+// reading: with --sim, the simulated host's, whose state is then left as
+// it was.
 func (e *env) dialXenstore(ctx context.Context) (xsConn, error) {
+	return e.openXenstore(ctx, false)
+}
+
+// openXenstore connects to the XenStore of the host xgo acts on. With
+// --sim that is the simulated host's, held locked until Close, which saves
+// its state when save is true (the command may have changed it).
+func (e *env) openXenstore(ctx context.Context, save bool) (xsConn, error) {
 	if e.global.Sim {
-		return nil, errSimUnavailable
+		s, err := xensim.Open(e.global.SimState) // "" is xensim.DefaultPath
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.XenStore()
+		if err != nil {
+			return nil, errors.Join(err, s.Discard())
+		}
+		e.logf("xenstore: the simulated host's, state in %s", s.Path())
+		return &simXenstore{Conn: c, sim: s, save: save}, nil
 	}
 	if e.deps.dialXenstore != nil {
 		return e.deps.dialXenstore(ctx, e)
@@ -40,13 +59,35 @@ func (e *env) dialXenstore(ctx context.Context) (xsConn, error) {
 	return c, nil
 }
 
-// withXenstore dials, runs fn and closes the connection.
-func (e *env) withXenstore(ctx context.Context, fn func(c xsConn) error) error {
-	c, err := e.dialXenstore(ctx)
+// simXenstore is a connection to the simulated host's XenStore that
+// releases the host when closed.
+type simXenstore struct {
+	*xenstore.Conn
+	sim  *xensim.Sim
+	save bool
+}
+
+func (c *simXenstore) Close() error {
+	err := c.Conn.Close()
+	if c.save {
+		return errors.Join(err, c.sim.Close())
+	}
+	return errors.Join(err, c.sim.Discard())
+}
+
+// withXenstore connects (see openXenstore), runs fn and closes the
+// connection, reporting a failure to close (with --sim: to save the
+// state) if fn succeeded.
+func (e *env) withXenstore(ctx context.Context, save bool, fn func(c xsConn) error) (err error) {
+	c, err := e.openXenstore(ctx, save)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() {
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	return fn(c)
 }
 
@@ -80,7 +121,7 @@ func joinPath(dir, name string) string {
 const xenstoreDescription = `Read and change XenStore as the xenstore-* tools do, with the same text
 output. The connection is the one libxenstore would use: $XENSTORED_PATH
 if set, else /run/xenstored/socket, /var/run/xenstored/socket, then
-/dev/xen/xenbus.
+/dev/xen/xenbus. With --sim, the simulated host's XenStore.
 
 Commands that change more than one node (write with several pairs, rm,
 mkdir, chmod) do it in one transaction. With -N/--dry-run they print
@@ -188,7 +229,7 @@ func runXenstoreRead(ctx context.Context, opts xsReadOptions, e *env) error {
 		return err
 	}
 	out := &XenstoreReadOutput{SchemaVersion: schemaVersion, prefix: opts.Prefix, raw: opts.Raw}
-	err := e.withXenstore(ctx, func(c xsConn) error {
+	err := e.withXenstore(ctx, false, func(c xsConn) error {
 		return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
 			out.Values, out.raws = nil, nil // the transaction may run again
 			for _, p := range opts.Paths {
@@ -330,7 +371,7 @@ func runXenstoreWrite(ctx context.Context, opts xsWriteOptions, e *env) error {
 		out.Changes = append(out.Changes, XenstoreChange{Op: "write", Path: p.Path, Value: &v})
 	}
 	if !out.DryRun {
-		err := e.withXenstore(ctx, func(c xsConn) error {
+		err := e.withXenstore(ctx, true, func(c xsConn) error {
 			return inTx(ctx, c, len(opts.Pairs) > 1, func(ops xenstore.Ops) error {
 				for _, p := range opts.Pairs {
 					if err := ops.Write(ctx, p.Path, p.Value); err != nil {
@@ -390,7 +431,7 @@ func runXenstoreRm(ctx context.Context, opts xsRmOptions, e *env) error {
 		}
 		return e.out.render(out)
 	}
-	err := e.withXenstore(ctx, func(c xsConn) error {
+	err := e.withXenstore(ctx, true, func(c xsConn) error {
 		return c.Transact(ctx, func(tx *xenstore.Tx) error {
 			out.Changes = out.Changes[:0]
 			for _, p := range opts.Paths {
@@ -475,7 +516,7 @@ func runXenstoreMkdir(ctx context.Context, opts xsMkdirOptions, e *env) error {
 		out.Changes = append(out.Changes, XenstoreChange{Op: "mkdir", Path: p})
 	}
 	if !out.DryRun {
-		err := e.withXenstore(ctx, func(c xsConn) error {
+		err := e.withXenstore(ctx, true, func(c xsConn) error {
 			return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
 				for _, p := range opts.Paths {
 					if err := ops.Mkdir(ctx, p); err != nil {
@@ -537,7 +578,7 @@ func runXenstoreChmod(ctx context.Context, opts xsChmodOptions, e *env) error {
 		return asUsage(err)
 	}
 	out := newChanges(e.global.DryRun)
-	err := e.withXenstore(ctx, func(c xsConn) error {
+	err := e.withXenstore(ctx, !out.DryRun, func(c xsConn) error {
 		if out.DryRun {
 			// Nothing is changed, so the listing need not be atomic.
 			return xsChmodWalk(ctx, c, opts, func(p string) error {
@@ -679,7 +720,7 @@ func runXenstorePerms(ctx context.Context, opts xsPermsOptions, e *env) error {
 		return err
 	}
 	out := &XenstorePermsOutput{SchemaVersion: schemaVersion, prefix: opts.Prefix}
-	err := e.withXenstore(ctx, func(c xsConn) error {
+	err := e.withXenstore(ctx, false, func(c xsConn) error {
 		return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
 			out.Nodes = nil
 			for _, p := range opts.Paths {
@@ -755,6 +796,9 @@ EXAMPLES:
 }
 
 func runXenstoreWatch(ctx context.Context, opts xsWatchOptions, e *env) error {
+	if e.global.Sim {
+		return &notSupportedError{"xenstore watch: the simulated host cannot be watched (each xgo command holds it alone while it runs)"}
+	}
 	seen := map[string]bool{}
 	for _, p := range opts.Paths {
 		if err := xenstore.ValidateWatchPath(p); err != nil {
@@ -765,7 +809,7 @@ func runXenstoreWatch(ctx context.Context, opts xsWatchOptions, e *env) error {
 		}
 		seen[p] = true
 	}
-	return e.withXenstore(ctx, func(c xsConn) error {
+	return e.withXenstore(ctx, false, func(c xsConn) error {
 		done := make(chan struct{})
 		defer close(done)
 		events := make(chan xenstore.WatchEvent)

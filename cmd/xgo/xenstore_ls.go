@@ -163,7 +163,7 @@ func runXenstoreLs(ctx context.Context, opts xsLsOptions, e *env) error {
 		return err
 	}
 	out := &XenstoreLsOutput{SchemaVersion: schemaVersion, Nodes: []XenstoreNode{}, flat: opts.Flat, perms: opts.Perms}
-	err := e.withXenstore(ctx, func(c xsConn) error {
+	err := e.withXenstore(ctx, false, func(c xsConn) error {
 		for _, p := range opts.Paths {
 			if err := lsWalk(ctx, c, p, 0, opts.Perms, out, e); err != nil {
 				return err

@@ -553,16 +553,45 @@ func TestXenstoreBadInput(t *testing.T) {
 	}
 }
 
+// TestXenstoreSim runs the commands on the simulated host: changes are
+// saved in its state file, reads and dry runs leave the file alone, and
+// watch is refused.
 func TestXenstoreSim(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{
-		{"--sim", "xenstore", "ls"},
-		{"xenstore", "read", "/a", "--sim=host.yaml"},
-	} {
-		r := runXgo(t, testDeps(t), args...)
-		if r.code != exitNotSupported || r.stderr != "xgo: the simulated host is not available yet\n" {
-			t.Errorf("xgo %q: %+v", args, r)
-		}
+	state := filepath.Join(t.TempDir(), "sim.yaml")
+	sim := "--sim=" + state
+	d := testDeps(t)
+	d.dialXenstore = func(context.Context, *env) (xsConn, error) {
+		t.Error("--sim dialed the real XenStore")
+		return nil, os.ErrNotExist
+	}
+	mustXgo(t, d, sim, "xenstore", "write", "/tool/demo/a", "1", "/tool/demo/b", "2")
+	before, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatalf("write did not save the simulated host: %v", err)
+	}
+	if got := mustXgo(t, d, "xenstore", "read", "/tool/demo/a", "/tool/demo/b", sim); got != "1\n2\n" {
+		t.Errorf("read: %q", got)
+	}
+	if got := mustXgo(t, d, "xenstore", "ls", "-f", "/tool/demo", sim); got != "/tool/demo/a = \"1\"\n/tool/demo/b = \"2\"\n" {
+		t.Errorf("ls: %q", got)
+	}
+	mustXgo(t, d, sim, "-N", "xenstore", "rm", "/tool/demo")
+	mustXgo(t, d, sim, "-N", "xenstore", "chmod", "-r", "/tool/demo", "b0", "r1")
+	if after, _ := os.ReadFile(state); string(after) != string(before) {
+		t.Error("a read or a dry run changed the state file")
+	}
+	mustXgo(t, d, sim, "xenstore", "chmod", "-r", "/tool/demo", "b0", "r1")
+	if got := mustXgo(t, d, sim, "xenstore", "perms", "/tool/demo/b"); got != "b0 r1\n" {
+		t.Errorf("perms after chmod -r: %q", got)
+	}
+	mustXgo(t, d, sim, "xenstore", "rm", "/tool/demo")
+	if r := runXgo(t, d, sim, "xenstore", "read", "/tool/demo/a"); r.code != exitFailure {
+		t.Errorf("read after rm: %+v", r)
+	}
+	r := runXgo(t, d, sim, "xenstore", "watch", "/tool")
+	if r.code != exitNotSupported || !strings.HasPrefix(r.stderr, "xgo: xenstore watch: the simulated host cannot be watched") {
+		t.Errorf("watch --sim: %+v", r)
 	}
 }
 

@@ -359,6 +359,11 @@ func (c *Conn) roundTrip(ctx context.Context, req request) (*Message, error) {
 
 	if err := c.send(ctx, m); err != nil {
 		c.forget(m.ReqID, cl)
+		var xe *Error
+		if errors.As(err, &xe) { // refused by the xenbus driver
+			xe.Path = req.path
+			return nil, xe
+		}
 		return nil, opErr(err)
 	}
 
@@ -412,8 +417,11 @@ func (c *Conn) send(ctx context.Context, m *Message) error {
 	}
 	var errno syscall.Errno
 	if c.tr.xenbus && errors.As(err, &errno) && errno != syscall.EBADF {
-		c.trace.note("%s req_id=%d refused by the xenbus driver: %s", m.Type, m.ReqID, ErrorName(errno))
-		return errno
+		// The driver's answer to this request, e.g. the errno xenstored
+		// gave the kernel for a WATCH. The connection is fine.
+		name := xsdName(errno)
+		c.trace.note("%s req_id=%d refused by the xenbus driver: %v %s", m.Type, m.ReqID, errno, name)
+		return &Error{Op: m.Type.String(), Name: name, Err: errno}
 	}
 	if cerr := c.connErr(); cerr != nil {
 		return cerr // closed while writing

@@ -64,6 +64,16 @@ func ErrnoForName(name string) (syscall.Errno, bool) {
 	return syscall.EINVAL, false
 }
 
+// xsdName is the xsd_errors name of errno, or "" if it has none.
+func xsdName(errno syscall.Errno) string {
+	for _, e := range xsdErrors {
+		if e.errno == errno {
+			return e.name
+		}
+	}
+	return ""
+}
+
 // ErrorName gives the XS_ERROR name for err: the name of the first errno of
 // xsd_errors that err matches, else "EINVAL". The in-process daemon uses it
 // to answer requests.

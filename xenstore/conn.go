@@ -168,9 +168,28 @@ type call struct {
 	typ      MsgType
 	tx       uint32
 	seq      uint64
-	ch       chan result // buffered: exactly one result is ever sent
-	gone     atomic.Bool // the caller stopped waiting
+	ch       chan result   // buffered: exactly one result is ever sent
+	state    atomic.Uint32 // callWaiting, then callAnswered or callAbandoned
 	onOrphan func(*Message)
+}
+
+// call states: whoever moves a call out of callWaiting decides whether the
+// result goes to the caller (answered) or is the reader's to dispose of
+// (abandoned), so no reply can fall between the two.
+const (
+	callWaiting uint32 = iota
+	callAnswered
+	callAbandoned
+)
+
+// answer hands r to the caller unless it has given up; it reports whether
+// it did.
+func (cl *call) answer(r result) bool {
+	if !cl.state.CompareAndSwap(callWaiting, callAnswered) {
+		return false
+	}
+	cl.ch <- r // buffered: never blocks
+	return true
 }
 
 type result struct {
@@ -240,7 +259,7 @@ func (c *Conn) fail(err error) error {
 	close(c.done)
 	cerr := c.rwc.Close()
 	for _, cl := range pending {
-		cl.ch <- result{err: err}
+		cl.answer(result{err: err})
 	}
 	for _, w := range watches {
 		w.end(err)
@@ -285,13 +304,9 @@ func (c *Conn) readLoop() {
 			c.trace.note("dropped %s reply with unknown req_id %d", m.Type, m.ReqID)
 			continue
 		}
-		if cl.gone.Load() {
-			if cl.onOrphan != nil && m.Type == cl.typ {
-				go cl.onOrphan(m)
-			}
-			continue
+		if !cl.answer(result{m: m}) && cl.onOrphan != nil && m.Type == cl.typ {
+			go cl.onOrphan(m)
 		}
-		cl.ch <- result{m: m}
 	}
 }
 
@@ -371,12 +386,9 @@ func (c *Conn) roundTrip(ctx context.Context, req request) (*Message, error) {
 	case r := <-cl.ch:
 		return c.checkReply(req, m, r)
 	case <-ctx.Done():
-		cl.gone.Store(true)
-		// The reply may have raced with the cancellation.
-		select {
-		case r := <-cl.ch:
-			return c.checkReply(req, m, r)
-		default:
+		if !cl.state.CompareAndSwap(callWaiting, callAbandoned) {
+			// The result was handed over just now.
+			return c.checkReply(req, m, <-cl.ch)
 		}
 		return nil, opErr(ctx.Err())
 	}

@@ -179,10 +179,17 @@ func (c *Conn) transactOnce(ctx context.Context, fn func(tx *Tx) error) (atCommi
 	}
 	finished := false
 	defer func() {
-		if !finished {
-			// fn failed or panicked: abort, even if ctx has ended, so
-			// xenstored does not keep the transaction.
-			tx.Abort(context.WithoutCancel(ctx))
+		if finished {
+			return
+		}
+		// fn failed or panicked: abort, even if ctx has ended, so
+		// xenstored does not keep the transaction; but do not make a
+		// caller whose context has ended wait for the reply.
+		actx := context.WithoutCancel(ctx)
+		if ctx.Err() != nil {
+			go tx.Abort(actx)
+		} else {
+			tx.Abort(actx)
 		}
 	}()
 	if err := fn(tx); err != nil {

@@ -811,7 +811,13 @@ func runXenstoreWatch(ctx context.Context, opts xsWatchOptions, e *env) error {
 	}
 	return e.withXenstore(ctx, false, func(c xsConn) error {
 		done := make(chan struct{})
-		defer close(done)
+		var watches []*xenstore.Watch
+		defer func() {
+			close(done) // first release the forwarders, then unwatch
+			for _, w := range watches {
+				w.Close()
+			}
+		}()
 		events := make(chan xenstore.WatchEvent)
 		ended := make(chan error, len(opts.Paths))
 		for _, p := range opts.Paths {
@@ -819,7 +825,7 @@ func runXenstoreWatch(ctx context.Context, opts xsWatchOptions, e *env) error {
 			if err != nil {
 				return err
 			}
-			defer w.Close()
+			watches = append(watches, w)
 			e.logf("watching %s", p)
 			go func() {
 				for ev := range w.Events() {

@@ -425,7 +425,6 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 	name := fmt.Sprintf("xgo-hc-%d", id)
 	hcRun(t, "xenstore-write", fmt.Sprintf("/local/pool/%d/name", id), name)
 	t.Cleanup(func() {
-		x.CPUHotplug(hypercall.HotplugOnline, cpu)
 		x.CpupoolRemoveCPU(id, cpu)
 		x.CpupoolAddCPU(0, cpu)
 		x.CpupoolDestroy(id)
@@ -444,9 +443,10 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 	if err := x.CpupoolAddCPU(id, cpu); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.CPUHotplug(hypercall.HotplugOffline, cpu); !errors.Is(err, syscall.ENODEV) {
-		t.Errorf("offline a cpu of another pool: %v, want ENODEV", err)
-	}
+	// Offlining a CPU of another pool fails with ENODEV, but on Xen 4.17
+	// the failed attempt strands the CPU for the rest of the boot
+	// (docs/xen-behaviour.md), so it is checked last, in
+	// zz_quirks_test.go, not here.
 	out := hcRun(t, "xl", "cpupool-list", "-c", name)
 	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+` + strconv.Itoa(int(cpu)) + `\s*$`).MatchString(out) {
 		t.Errorf("xl cpupool-list -c %s:\n%s\nwant cpu %d", name, out, cpu)

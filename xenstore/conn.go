@@ -267,6 +267,14 @@ func (c *Conn) fail(err error) error {
 	return cerr
 }
 
+// Done returns a channel that is closed when the connection ends, by
+// Close or because the transport broke; Err then tells which.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns nil while the connection works, then an error matching
+// ErrClosed or ErrDisconnected.
+func (c *Conn) Err() error { return c.connErr() }
+
 // connErr is the error that ended the connection, or nil.
 func (c *Conn) connErr() error {
 	c.mu.Lock()
@@ -304,7 +312,7 @@ func (c *Conn) readLoop() {
 			c.trace.note("dropped %s reply with unknown req_id %d", m.Type, m.ReqID)
 			continue
 		}
-		if !cl.answer(result{m: m}) && cl.onOrphan != nil && m.Type == cl.typ {
+		if !cl.answer(result{m: m}) && cl.onOrphan != nil {
 			go cl.onOrphan(m)
 		}
 	}
@@ -333,9 +341,14 @@ type request struct {
 	tx      uint32
 	path    string // for errors; "" if the request names none
 	payload []byte
-	// onOrphan, if set, gets the reply when the caller stopped waiting
-	// (Begin uses it to abort a transaction nobody will use).
+	// onOrphan, if set, gets the reply (or ERROR) when the caller
+	// stopped waiting after the request was sent: Begin uses it to abort
+	// a transaction nobody will use, Watch to undo a watch nobody reads.
 	onOrphan func(*Message)
+	// abandoned, if set, is set to true when roundTrip returns because
+	// ctx ended after the request was sent: onOrphan will then run if
+	// the reply ever comes.
+	abandoned *bool
 }
 
 // roundTrip sends req and waits for its reply. A reply of type ERROR
@@ -389,6 +402,9 @@ func (c *Conn) roundTrip(ctx context.Context, req request) (*Message, error) {
 		if !cl.state.CompareAndSwap(callWaiting, callAbandoned) {
 			// The result was handed over just now.
 			return c.checkReply(req, m, <-cl.ch)
+		}
+		if req.abandoned != nil {
+			*req.abandoned = true
 		}
 		return nil, opErr(ctx.Err())
 	}

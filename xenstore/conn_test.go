@@ -150,7 +150,14 @@ func TestBrokenConnection(t *testing.T) {
 		errc <- err
 	}()
 	waitFor(t, "request", func() bool { return len(p.Requests()) == 1 })
+	if c.Err() != nil {
+		t.Fatalf("Err before = %v", c.Err())
+	}
 	p.Close()
+	<-c.Done()
+	if !errors.Is(c.Err(), io.EOF) {
+		t.Fatalf("Err = %v", c.Err())
+	}
 	err := <-errc
 	if !errors.Is(err, xenstore.ErrDisconnected) || !errors.Is(err, io.EOF) {
 		t.Fatalf("pending call: %v, want ErrDisconnected and EOF", err)

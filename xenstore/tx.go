@@ -30,7 +30,7 @@ type Tx struct {
 // as its id arrives.
 func (c *Conn) Begin(ctx context.Context) (*Tx, error) {
 	orphan := func(m *Message) {
-		if id, err := parseTxID(m.Payload); err == nil {
+		if id, err := parseTxID(m.Payload); err == nil && m.Type == TypeTransactionStart {
 			c.roundTrip(context.Background(), request{typ: TypeTransactionEnd, tx: id, payload: JoinPayload("F")})
 		}
 	}

@@ -104,10 +104,26 @@ func (c *Conn) Watch(ctx context.Context, path, token string) (*Watch, error) {
 	c.mu.Unlock()
 	go w.pump()
 
-	_, err := c.roundTrip(ctx, request{typ: TypeWatch, path: path, payload: JoinPayload(path, token)})
+	var abandoned bool
+	_, err := c.roundTrip(ctx, request{
+		typ:       TypeWatch,
+		path:      path,
+		payload:   JoinPayload(path, token),
+		abandoned: &abandoned,
+		// ctx ended while xenstored was registering the watch: undo it
+		// once it is registered, and only then free the token.
+		onOrphan: func(m *Message) {
+			if m.Type == TypeWatch {
+				c.roundTrip(context.Background(), request{typ: TypeUnwatch, path: path, payload: JoinPayload(path, token)})
+			}
+			c.removeWatch(w)
+		},
+	})
 	if err != nil {
-		c.removeWatch(w)
 		w.end(err)
+		if !abandoned {
+			c.removeWatch(w)
+		}
 		return nil, err
 	}
 	return w, nil

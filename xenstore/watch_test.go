@@ -1,6 +1,7 @@
 package xenstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -228,4 +229,59 @@ func TestResetWatches(t *testing.T) {
 	if _, err := c.Watch(ctx, "/a", "t"); err != nil {
 		t.Fatalf("token not free after reset: %v", err)
 	}
+}
+
+// TestWatchAbandoned: a Watch whose context ends while xenstored is still
+// registering it is unregistered once the reply comes, and its token is
+// reserved until then.
+func TestWatchAbandoned(t *testing.T) {
+	var mu sync.Mutex
+	var held *xenstore.Message
+	unwatched := make(chan *xenstore.Message, 1)
+	c, p := dialFake(t, func(req *xenstore.Message) []*xenstore.Message {
+		switch req.Type {
+		case xenstore.TypeWatch:
+			mu.Lock()
+			defer mu.Unlock()
+			if held == nil {
+				held = req
+				return nil
+			}
+		case xenstore.TypeUnwatch:
+			unwatched <- req
+		}
+		return watchPeer(req)
+	}, nil)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Watch(ctx, "/a", "t")
+		errc <- err
+	}()
+	waitFor(t, "WATCH", func() bool { mu.Lock(); defer mu.Unlock(); return held != nil })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch: %v", err)
+	}
+	if _, err := c.Watch(testCtx(t), "/b", "t"); !errors.Is(err, xenstore.ErrExist) {
+		t.Fatalf("token reused while the abandoned WATCH is pending: %v", err)
+	}
+	mu.Lock()
+	p.Send(xenstoretest.OK(held), xenstoretest.Event("/a", "t"))
+	mu.Unlock()
+	select {
+	case m := <-unwatched:
+		if got := strings.Join(xenstoretest.Args(m), " "); got != "/a t" {
+			t.Fatalf("UNWATCH %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("abandoned watch not unregistered")
+	}
+	waitFor(t, "token to be free", func() bool {
+		w, err := c.Watch(testCtx(t), "/b", "t")
+		if err == nil {
+			w.Close()
+		}
+		return err == nil
+	})
 }

@@ -110,16 +110,15 @@ func (e *PayloadError) Is(target error) bool {
 // transport describes what differs between the xenstored socket and the
 // /dev/xen/xenbus device.
 type transport struct {
-	name       string // for errors and traces
 	maxPayload int
 	// xenbus: a failed write() is the answer to that one request (the
 	// Linux driver returns, for example, a refused WATCH's errno from
-	// write), not a broken connection; and pre-4.11 kernels answer WATCH
-	// and UNWATCH with req_id 0.
+	// write), not a broken connection; and kernels before Linux 4.11
+	// answer WATCH and UNWATCH with req_id 0.
 	xenbus bool
 }
 
-var socketTransport = transport{name: "socket", maxPayload: PayloadMax}
+var socketTransport = transport{maxPayload: PayloadMax}
 
 // Conn is a connection to xenstored, over its Unix socket, over
 // /dev/xen/xenbus, or over any io.ReadWriteCloser given to NewConn.
@@ -166,7 +165,6 @@ type Conn struct {
 // call is one request waiting for its reply.
 type call struct {
 	typ      MsgType
-	tx       uint32
 	seq      uint64
 	ch       chan result   // buffered: exactly one result is ever sent
 	state    atomic.Uint32 // callWaiting, then callAnswered or callAbandoned
@@ -365,7 +363,7 @@ func (c *Conn) roundTrip(ctx context.Context, req request) (*Message, error) {
 	}
 
 	m := &Message{Type: req.typ, TxID: req.tx, Payload: req.payload}
-	cl := &call{typ: req.typ, tx: req.tx, ch: make(chan result, 1), onOrphan: req.onOrphan}
+	cl := &call{typ: req.typ, ch: make(chan result, 1), onOrphan: req.onOrphan}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err

@@ -41,8 +41,9 @@
 //
 // Close interrupts every waiting call (errors.Is(err, ErrClosed)) and ends
 // every Watch. A broken transport fails every pending and later call with
-// an error matching ErrDisconnected; there is no automatic reconnection,
-// since watches and transactions do not survive one.
+// an error matching ErrDisconnected; Conn.Done and Conn.Err tell when and
+// why. There is no automatic reconnection, since watches and transactions
+// do not survive one.
 //
 // # Transactions
 //
@@ -78,11 +79,16 @@
 // what the client did on its own: dropped events, unmatched replies,
 // retried transactions. Config.Trace sends the same lines elsewhere.
 //
-// # Transports
+// # Transports and privileges
 //
-// On /dev/xen/xenbus the payload limit is 4080 bytes rather than 4096, a
-// refused WATCH is reported by write() rather than by a reply, and
-// transactions are tracked by the kernel per open file; DialXenbus
-// documents the details. DialXenbus exists only on Linux; elsewhere it
-// returns an error.
+// xenstored's socket is normally mode 0600 root, and every connection on
+// it acts as dom0; /dev/xen/xenbus also needs root, and acts as the domain
+// the kernel runs in (dom0, or a driver domain with only its own rights).
+//
+// On /dev/xen/xenbus the payload limit is 4080 bytes rather than 4096
+// (the driver buffers the header too), a WATCH xenstored refuses is
+// reported by write() rather than by a reply, watch events may be read
+// before the WATCH reply, and transactions are tracked by the kernel per
+// open file; xenbus_linux.go lists what was checked in the Linux driver.
+// DialXenbus exists only on Linux; elsewhere it returns an error.
 package xenstore

@@ -23,11 +23,11 @@ import (
 //   - WATCH and UNWATCH are answered by the driver itself, which also
 //     registers the watch in the kernel: a watch event may be queued
 //     before the WATCH reply. Events for a watch stop before its UNWATCH
-//     reply. Kernels before 4.11 send req_id 0 in these replies.
+//     reply. Kernels before Linux 4.11 send req_id 0 in these replies.
 //   - WATCH_EVENT headers carry uninitialised req_id and tx_id.
 //   - Transactions are tracked per open file and aborted when it is
 //     closed; a tx_id the driver does not know gets an ENOENT reply.
-var xenbusTransport = transport{name: "xenbus", maxPayload: PayloadMax - HeaderSize, xenbus: true}
+var xenbusTransport = transport{maxPayload: PayloadMax - HeaderSize, xenbus: true}
 
 // DialXenbus opens the Linux xenbus device (normally /dev/xen/xenbus), the
 // kernel's own connection to xenstored, which works also where no local

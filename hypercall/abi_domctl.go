@@ -150,16 +150,14 @@ type domctlSchedVCPUs struct {
 
 // domctlSchedparamVCPU mirrors struct xen_domctl_schedparam_vcpu
 // (0x14–0x18): 16 bytes: the 12-byte union {credit, credit2, rtds}, then
-// the vCPU id.
+// the vCPU id. Xen implements per-vCPU parameters for rtds only, so only
+// that member has an accessor.
 type domctlSchedparamVCPU struct {
 	_      structs.HostLayout
 	U      [12]byte // union { credit; credit2; rtds } u
 	VCPUID uint32
 }
 
-func (p *domctlSchedparamVCPU) credit() *domctlSchedCredit {
-	return (*domctlSchedCredit)(unsafe.Pointer(&p.U))
-}
 func (p *domctlSchedparamVCPU) rtds() *domctlSchedRTDS {
 	return (*domctlSchedRTDS)(unsafe.Pointer(&p.U))
 }

@@ -74,13 +74,10 @@ func (c *Conn) Watch(ctx context.Context, path, token string) (*Watch, error) {
 	if strings.IndexByte(token, 0) >= 0 {
 		return nil, &Error{Op: op, Path: path, Err: fmt.Errorf("token %q contains a NUL: %w", token, ErrInvalid)}
 	}
-	if token == "" {
-		token = "xgo-" + strconv.FormatUint(c.nextTok.Add(1), 10)
-	}
+	generated := token == ""
 	w := &Watch{
 		c:      c,
 		path:   path,
-		token:  token,
 		max:    c.cfg.watchBuffer(),
 		out:    make(chan WatchEvent),
 		notify: make(chan struct{}, 1),
@@ -96,6 +93,13 @@ func (c *Conn) Watch(ctx context.Context, path, token string) (*Watch, error) {
 		c.mu.Unlock()
 		return nil, &Error{Op: op, Path: path, Err: err}
 	}
+	for generated {
+		token = "xgo-" + strconv.FormatUint(c.nextTok.Add(1), 10)
+		if _, dup := c.watches[token]; !dup {
+			break
+		}
+	}
+	w.token = token
 	if _, dup := c.watches[token]; dup {
 		c.mu.Unlock()
 		return nil, &Error{Op: op, Path: path, Err: fmt.Errorf("token %q is already used by a watch on this connection: %w", token, ErrExist)}

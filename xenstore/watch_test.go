@@ -158,7 +158,10 @@ func TestWatchTokens(t *testing.T) {
 	if !errors.Is(err, xenstore.ErrExist) || !strings.Contains(err.Error(), `"same"`) {
 		t.Fatalf("duplicate token: %v", err)
 	}
-	g1, err := c.Watch(ctx, "/c", "")
+	if _, err := c.Watch(ctx, "/taken", "xgo-1"); err != nil {
+		t.Fatal(err)
+	}
+	g1, err := c.Watch(ctx, "/c", "") // must not pick xgo-1
 	if err != nil {
 		t.Fatal(err)
 	}

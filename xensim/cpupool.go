@@ -89,10 +89,11 @@ func (h *Host) CpupoolInfo(id uint32) (hypercall.CpupoolInfo, error) {
 // CpupoolAddCPU implements hypercall.Hypervisor (OP_ADDCPU): -ENOENT for
 // an unknown pool; PoolAny picks the first free CPU (-ENODEV if there is
 // none); -EINVAL for an id beyond nr_cpu_ids; -ENODEV for an offline CPU
-// (4.17.4+) or one that is not free; -EADDRNOTAVAIL when the CPU is the
-// one an interrupted RMCPU left "moving" from another pool
-// (cpupool_assign_cpu_locked). Adding that CPU back to its pool repairs
-// the state.
+// (4.17.4+), one that is not free, or one a failed offline stranded
+// (cpupool_locked_cpus; PoolAny may pick it and fail so); -EADDRNOTAVAIL
+// when the CPU is the one an interrupted RMCPU left "moving" from another
+// pool (cpupool_assign_cpu_locked). Adding that CPU back to its pool
+// repairs the state.
 func (h *Host) CpupoolAddCPU(id, cpu uint32) error {
 	target := func() string { return poolTarget(id) + ", " + poolCPUTarget(cpu) }
 	return h.call(OpPoolAddCPU, target, plain(func() syscall.Errno {
@@ -114,7 +115,7 @@ func (h *Host) CpupoolAddCPU(id, cpu uint32) error {
 		if !h.online.has(c) {
 			return eNODEV
 		}
-		if !h.free.has(c) {
+		if !h.free.has(c) || h.locked.has(c) {
 			return eNODEV
 		}
 		if h.movingCPU == int64(c) && p != h.movingPool {

@@ -50,6 +50,12 @@ type Host struct {
 	movingCPU  int64
 	movingPool *pool
 
+	// locked is cpupool_locked_cpus: set by every offline attempt
+	// (cpupool_cpu_remove_prologue) and cleared only when the CPU comes
+	// online again (cpupool_cpu_add). An offline that the prologue itself
+	// refuses leaves an online CPU in it, stranded until a reboot.
+	locked bitset
+
 	domains []*domain // sorted by domid
 	doms    map[uint16]*domain
 
@@ -101,6 +107,7 @@ func newHost(hw *hardware) *Host {
 		smt:       hw.smt,
 		online:    newBitset(hw.nrCPUIDs),
 		free:      newBitset(hw.nrCPUIDs),
+		locked:    newBitset(hw.nrCPUIDs),
 		cpuPool:   make([]*pool, hw.nrCPUIDs),
 		movingCPU: -1,
 		doms:      map[uint16]*domain{},

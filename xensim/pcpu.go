@@ -136,6 +136,7 @@ func (h *Host) cpuUp(cpu uint32) syscall.Errno {
 	}
 	h.online.set(cpu)
 	h.free.set(cpu)
+	h.locked.clear(cpu)
 	// cpupool_assign_cpu_locked(cpupool0, cpu). If the CPU is the one left
 	// "moving" by an interrupted removal from another pool, Xen's
 	// assignment fails with -EADDRNOTAVAIL inside a notifier that must not
@@ -153,6 +154,12 @@ func (h *Host) cpuUp(cpu uint32) syscall.Errno {
 // Pool-0 CPU go (unassigning it first, -EBUSY if it is Pool-0's last CPU
 // while domains remain) and a free CPU go, and refuses a CPU of any other
 // pool with -ENODEV.
+//
+// The prologue puts the CPU in cpupool_locked_cpus before it decides, and
+// a notifier that fails is not sent CPU_DOWN_FAILED (notifier_call_chain
+// stops before it), so a refused CPU stays locked: it keeps its pool and
+// can leave it, but ADDCPU refuses it with -ENODEV and every later offline
+// with -EBUSY until a reboot (docs/xen-behaviour.md; seen on Xen 4.17.7).
 func (h *Host) cpuDown(cpu uint32) syscall.Errno {
 	if cpu >= h.hw.nrCPUIDs || cpu == 0 {
 		return eINVAL
@@ -162,6 +169,10 @@ func (h *Host) cpuDown(cpu uint32) syscall.Errno {
 	if !h.online.has(cpu) {
 		return eEXIST
 	}
+	if h.locked.has(cpu) {
+		return eBUSY
+	}
+	h.locked.set(cpu)
 	p0 := h.pool0()
 	switch {
 	case p0.cpus.has(cpu):
@@ -198,4 +209,37 @@ func (h *Host) smtUpDown(up bool) syscall.Errno {
 		}
 	}
 	return 0
+}
+
+// StrandedCPUs returns the online CPUs a refused offline left in
+// cpupool_locked_cpus (see cpuDown): Xen will not add them to any pool
+// (-ENODEV) or offline them (-EBUSY) until the host reboots.
+func (h *Host) StrandedCPUs() hypercall.CPUSet {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.strandedLocked().cpuSet()
+}
+
+func (h *Host) strandedLocked() bitset {
+	b := newBitset(h.hw.nrCPUIDs)
+	h.locked.each(func(i uint32) {
+		if h.online.has(i) {
+			b.set(i)
+		}
+	})
+	return b
+}
+
+// ReleaseStrandedCPUs frees the stranded CPUs as only a reboot does on
+// real Xen, leaving everything else as it is, and returns them. Tests
+// use it to undo a stranding they caused on purpose.
+func (h *Host) ReleaseStrandedCPUs() []uint32 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []uint32
+	h.strandedLocked().each(func(i uint32) {
+		out = append(out, i)
+		h.locked.clear(i)
+	})
+	return out
 }

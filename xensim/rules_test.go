@@ -166,9 +166,32 @@ func TestHotplugOfflineOtherPool(t *testing.T) {
 	must(t, h.CpupoolRemoveCPU(0, 3))
 	must(t, h.CpupoolAddCPU(id, 3))
 	want(t, h.PlatformCPUOffline(3), eNODEV, "XENPF_cpu_offline of a pool-1 cpu")
-	want(t, h.CPUHotplug(hypercall.HotplugOffline, 3), eNODEV, "cpu_down of a pool-1 cpu")
 	if !online(t, h, 3) || poolOf(t, h, 3) != int64(id) {
-		t.Error("refused offline changed the cpu")
+		t.Error("refused offline changed the cpu's pool")
+	}
+	// The refusal left cpu 3 in cpupool_locked_cpus: stranded until a
+	// reboot (docs/xen-behaviour.md).
+	want(t, h.CPUHotplug(hypercall.HotplugOffline, 3), eBUSY, "cpu_down of a stranded cpu")
+	want(t, h.PlatformCPUOffline(3), eBUSY, "XENPF_cpu_offline of a stranded cpu")
+	want(t, h.CPUHotplug(hypercall.HotplugOnline, 3), eEXIST, "online a stranded cpu")
+	must(t, h.CpupoolRemoveCPU(id, 3))
+	if poolOf(t, h, 3) != free {
+		t.Error("removing the stranded cpu from its pool did not free it")
+	}
+	want(t, h.CpupoolAddCPU(0, 3), eNODEV, "add the stranded cpu to Pool-0")
+	want(t, h.CpupoolAddCPU(id, 3), eNODEV, "add the stranded cpu back to its pool")
+	want(t, h.CpupoolAddCPU(id, hypercall.PoolAny), eNODEV, "PAR_ANY picks the stranded free cpu")
+	if got := h.StrandedCPUs(); got.String() != "3" {
+		t.Errorf("StrandedCPUs = %v, want 3", got)
+	}
+	if got := h.ReleaseStrandedCPUs(); len(got) != 1 || got[0] != 3 {
+		t.Errorf("ReleaseStrandedCPUs = %v, want [3]", got)
+	}
+	must(t, h.CpupoolAddCPU(0, 3))
+	must(t, h.CPUHotplug(hypercall.HotplugOffline, 3))
+	must(t, h.CPUHotplug(hypercall.HotplugOnline, 3))
+	if h.StrandedCPUs().Len() != 0 {
+		t.Errorf("a successful offline and online left %v stranded", h.StrandedCPUs())
 	}
 }
 
@@ -238,7 +261,11 @@ func TestHotplugSMT(t *testing.T) {
 	if online(t, h, 1) || online(t, h, 3) || !online(t, h, 5) || !online(t, h, 7) {
 		t.Error("SMT disable did not stop at cpu 5")
 	}
+	// The refused cpu 5 is stranded: the next SMT disable stops there
+	// with EBUSY, even out of its pool.
 	must(t, h.CpupoolRemoveCPU(id, 5))
+	want(t, h.CPUHotplug(hypercall.HotplugSMTDisable, 0), eBUSY, "SMT disable with a stranded secondary")
+	h.ReleaseStrandedCPUs() // a reboot
 	must(t, h.CPUHotplug(hypercall.HotplugSMTDisable, 0))
 	pi, _ := h.Physinfo()
 	if pi.NrCPUs != 8 || pi.ThreadsPerCore != 1 {
@@ -455,7 +482,10 @@ func TestCpupoolMovingCPU(t *testing.T) {
 	want(t, h.CpupoolRemoveCPU(0, 3), eADDRNOTAVAIL, "remove another cpu while one is moving")
 	want(t, h.PlatformCPUOffline(3), eADDRNOTAVAIL, "offline a Pool-0 cpu while one is moving")
 	must(t, h.CpupoolAddCPU(a, 14)) // repairs
+	// The refused offline stranded cpu 3 (cpupool_locked_cpus).
 	must(t, h.CpupoolRemoveCPU(0, 3))
+	want(t, h.CpupoolAddCPU(b, 3), eNODEV, "add the cpu a refused offline stranded")
+	h.ReleaseStrandedCPUs()
 	must(t, h.CpupoolAddCPU(b, 3))
 
 	// Removing the moving CPU again completes the removal.

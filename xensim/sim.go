@@ -451,10 +451,13 @@ type Summary struct {
 
 // CPUSummary counts the physical CPUs.
 type CPUSummary struct {
-	Present  int    `json:"present" yaml:"present"`
-	Online   string `json:"online" yaml:"online"`
-	Offline  string `json:"offline" yaml:"offline"`
-	Free     string `json:"free" yaml:"free"`
+	Present int    `json:"present" yaml:"present"`
+	Online  string `json:"online" yaml:"online"`
+	Offline string `json:"offline" yaml:"offline"`
+	Free    string `json:"free" yaml:"free"`
+	// Stranded are online CPUs a refused offline left unusable until a
+	// reboot (`xgo sim reset`): see docs/xen-behaviour.md.
+	Stranded string `json:"stranded,omitempty" yaml:"stranded,omitempty"`
 	MaxCPUID uint32 `json:"maxCPUID" yaml:"maxCPUID"`
 	Topology string `json:"topology" yaml:"topology"`
 }
@@ -520,8 +523,10 @@ func (s *Sim) Summary() Summary {
 		Online:   h.online.set2().String(),
 		Offline:  offline.set2().String(),
 		Free:     h.free.set2().String(),
+		Stranded: h.strandedLocked().set2().String(),
 		MaxCPUID: h.hw.nrCPUIDs - 1,
-		Topology: fmt.Sprintf("%d sockets × %d cores × %d threads, %d NUMA nodes", c.Sockets, c.CoresPerSocket, c.ThreadsPerCore, len(h.hw.nodes)),
+		Topology: fmt.Sprintf("%s × %s × %s, %s", count(c.Sockets, "socket"), count(c.CoresPerSocket, "core"),
+			count(c.ThreadsPerCore, "thread"), count(len(h.hw.nodes), "NUMA node")),
 	}
 	sum.MemoryMiB = MemorySummary{Total: h.totalBytes() >> 20, Free: h.freeBytes() >> 20}
 	type pinfo struct {
@@ -569,4 +574,12 @@ func (s *Sim) Summary() Summary {
 	s.srv.Walk("/", func(xenstored.Node) error { n++; return nil })
 	sum.XenStore = XenStoreSummary{Nodes: n, PendingCommitFailures: s.PendingCommitFailures()}
 	return sum
+}
+
+// count is "1 core", "4 cores".
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }

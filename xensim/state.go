@@ -27,11 +27,14 @@ type stateFile struct {
 }
 
 type hostState struct {
-	SMT     bool          `yaml:"smt"`
-	Online  string        `yaml:"online"`
-	Pools   []poolState   `yaml:"pools"`
-	Moving  *movingState  `yaml:"moving,omitempty"`
-	Domains []domainState `yaml:"domains"`
+	SMT    bool         `yaml:"smt"`
+	Online string       `yaml:"online"`
+	Pools  []poolState  `yaml:"pools"`
+	Moving *movingState `yaml:"moving,omitempty"`
+	// Stranded are the online CPUs a refused offline left locked
+	// (cpupool_locked_cpus) until a reboot.
+	Stranded string        `yaml:"stranded,omitempty"`
+	Domains  []domainState `yaml:"domains"`
 }
 
 type poolState struct {
@@ -110,6 +113,7 @@ func (h *Host) state() hostState {
 	if h.movingCPU >= 0 {
 		st.Moving = &movingState{CPU: uint32(h.movingCPU), Pool: h.movingPool.id}
 	}
+	st.Stranded = h.strandedLocked().set2().String()
 	for _, d := range h.domains {
 		ds := domainState{Domid: d.domid, Pool: d.pool.id, Weight: d.weight, Cap: d.cap}
 		for _, r := range d.rt {
@@ -238,6 +242,17 @@ func loadHost(f *stateFile) (*Host, error) {
 			return nil, fmt.Errorf("moving CPU %d of pool %d does not exist", m.CPU, m.Pool)
 		}
 		h.movingCPU, h.movingPool = int64(m.CPU), mp
+	}
+	if h.locked, err = parse("stranded", st.Stranded); err != nil {
+		return nil, err
+	}
+	h.locked.each(func(c uint32) {
+		if !h.online.has(c) && bad == nil {
+			bad = fmt.Errorf("stranded CPU %d is offline", c)
+		}
+	})
+	if bad != nil {
+		return nil, bad
 	}
 	if len(st.Domains) != len(h.domains) {
 		return nil, fmt.Errorf("%d domains saved, the spec has %d", len(st.Domains), len(h.domains))

@@ -48,11 +48,15 @@ type Env struct {
 	Sim bool
 }
 
-// Faults is the fault injection of the simulator.
+// Faults is the simulator's test control: fault injection, and undoing
+// what only a reboot undoes on real Xen.
 type Faults interface {
 	FailNext(op xensim.Op, errno syscall.Errno, n int) error
 	FailAlways(op xensim.Op, errno syscall.Errno) error
 	ClearFaults(ops ...xensim.Op)
+	// ReleaseStrandedCPUs frees the CPUs a refused offline stranded and
+	// returns them.
+	ReleaseStrandedCPUs() []uint32
 }
 
 // SimEnv returns the Env of a simulated host.
@@ -159,6 +163,12 @@ func runOne(r Reporter, hv hypercall.Hypervisor, env Env, s Scenario) (out outco
 		}
 		if env.Faults != nil {
 			env.Faults.ClearFaults()
+			// A stranded CPU would stay unusable on real Xen: only a
+			// scenario that never runs there may strand one.
+			if cpus := env.Faults.ReleaseStrandedCPUs(); len(cpus) > 0 && s.Needs.SimOnly == "" {
+				r.Errorf("%s: it stranded cpu %v (a refused offline), which on real Xen stays unusable until a reboot: give it Needs.SimOnly", s.Name, cpus)
+				failed = true
+			}
 		}
 		if err := restore(hv, start); err != nil {
 			r.Errorf("%s: restoring the starting state: %v", s.Name, err)

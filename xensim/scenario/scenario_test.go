@@ -144,3 +144,29 @@ func TestRestoreAfterPanic(t *testing.T) {
 		t.Errorf("not restored: %v", err)
 	}
 }
+
+// TestStrandingNeedsSimOnly: a scenario that strands a CPU (a refused
+// offline) would leave the lab host unusable, so the runner fails it
+// unless it is SimOnly; either way the simulator is restored.
+func TestStrandingNeedsSimOnly(t *testing.T) {
+	h, err := xensim.NewHost(xensim.LabSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := takeSnapshot(h)
+	strand := steps(withPool("a", credit, 0), Offline(Sysctl, Spare(0)).Fails(ENODEV))
+	var r recorder
+	if out := runOne(&r, h, SimEnv("strand", h, 1), Scenario{Name: "strands", Steps: strand}); out != outFail {
+		t.Errorf("outcome %v, errors %v", out, r.errs)
+	}
+	if len(r.errs) != 1 || !strings.Contains(r.errs[0], "stranded cpu [3]") {
+		t.Errorf("errors %v", r.errs)
+	}
+	r = recorder{}
+	if out := runOne(&r, h, SimEnv("strand", h, 1), Scenario{Name: "strands", Steps: strand, Needs: Needs{SimOnly: "strands"}}); out != outPass {
+		t.Errorf("SimOnly: outcome %v, errors %v", out, r.errs)
+	}
+	if err := compare(h, start); err != nil || h.StrandedCPUs().Len() != 0 {
+		t.Errorf("not restored: %v, stranded %v", err, h.StrandedCPUs())
+	}
+}

@@ -119,6 +119,7 @@ func newApp(d deps) *cli.App {
 			topologyCommand(e),
 			xenstoreCommand(e),
 			xenstoredCommand(e),
+			simCommand(e),
 		},
 	}
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
@@ -136,6 +137,7 @@ func (e *env) parseGlobals(c *cli.Context, sim *simFlag) error {
 		Sim:      sim.value.set,
 		SimState: sim.value.state,
 	}
+	applySimEnv(e, &g)
 	switch g.Output {
 	case formatTable, formatJSON, formatYAML:
 	default:

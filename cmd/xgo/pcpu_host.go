@@ -18,8 +18,7 @@ type xenHost struct {
 	xs  pcpu.XenStore // nil when XenStore is not reachable
 	sim *xensim.Sim   // nil on a real host
 
-	save    bool
-	closers []func() error
+	closers []func() error // run in reverse order by Close
 }
 
 // openHypervisor returns the hypervisor of the host xgo acts on and a
@@ -39,23 +38,15 @@ func openHypervisor(e *env, save bool) (hypercall.Hypervisor, func() error, erro
 // only costs the names, which -v reports).
 func openHost(ctx context.Context, e *env, withXS, save bool) (*xenHost, error) {
 	if e.global.Sim {
-		path := e.global.SimState
-		if path == "" {
-			p, err := xensim.DefaultPath()
-			if err != nil {
-				return nil, err
-			}
-			path = p
-		}
-		s, err := xensim.Open(path)
+		s, release, err := e.openSim(save)
 		if err != nil {
 			return nil, err
 		}
-		h := &xenHost{hv: s.Host(), sim: s, save: save}
+		h := &xenHost{hv: s.Host(), sim: s, closers: []func() error{release}}
 		if withXS {
 			c, err := s.XenStore()
 			if err != nil {
-				_ = s.Discard()
+				_ = release()
 				return nil, err
 			}
 			h.xs = c
@@ -65,7 +56,7 @@ func openHost(ctx context.Context, e *env, withXS, save bool) (*xenHost, error) 
 	}
 	x, err := hypercall.Open()
 	if err != nil {
-		return nil, err
+		return nil, explainNoXen(err)
 	}
 	h := &xenHost{hv: x, closers: []func() error{x.Close}}
 	if withXS {
@@ -85,13 +76,6 @@ func (h *xenHost) Close() error {
 	var errs []error
 	for i := len(h.closers) - 1; i >= 0; i-- {
 		errs = append(errs, h.closers[i]())
-	}
-	if h.sim != nil {
-		if h.save {
-			errs = append(errs, h.sim.Close())
-		} else {
-			errs = append(errs, h.sim.Discard())
-		}
 	}
 	return errors.Join(errs...)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"xgo.dev/xgo/xensim"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -36,16 +35,15 @@ func (e *env) dialXenstore(ctx context.Context) (xsConn, error) {
 // its state when save is true (the command may have changed it).
 func (e *env) openXenstore(ctx context.Context, save bool) (xsConn, error) {
 	if e.global.Sim {
-		s, err := xensim.Open(e.global.SimState) // "" is xensim.DefaultPath
+		s, release, err := e.openSim(save)
 		if err != nil {
 			return nil, err
 		}
 		c, err := s.XenStore()
 		if err != nil {
-			return nil, errors.Join(err, s.Discard())
+			return nil, errors.Join(err, release())
 		}
-		e.logf("xenstore: the simulated host's, state in %s", s.Path())
-		return &simXenstore{Conn: c, sim: s, save: save}, nil
+		return &simXenstore{Conn: c, release: release}, nil
 	}
 	if e.deps.dialXenstore != nil {
 		return e.deps.dialXenstore(ctx, e)
@@ -54,25 +52,20 @@ func (e *env) openXenstore(ctx context.Context, save bool) (xsConn, error) {
 	// /dev/xen/xenbus, like libxenstore.
 	c, err := xenstore.Dial(nil)
 	if err != nil {
-		return nil, err
+		return nil, explainNoXen(err)
 	}
 	return c, nil
 }
 
 // simXenstore is a connection to the simulated host's XenStore that
-// releases the host when closed.
+// releases the host (see openSim) when closed.
 type simXenstore struct {
 	*xenstore.Conn
-	sim  *xensim.Sim
-	save bool
+	release func() error
 }
 
 func (c *simXenstore) Close() error {
-	err := c.Conn.Close()
-	if c.save {
-		return errors.Join(err, c.sim.Close())
-	}
-	return errors.Join(err, c.sim.Discard())
+	return errors.Join(c.Conn.Close(), c.release())
 }
 
 // withXenstore connects (see openXenstore), runs fn and closes the

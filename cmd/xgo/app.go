@@ -123,6 +123,7 @@ func newApp(d deps) *cli.App {
 		},
 	}
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
+	app.Commands = append(app.Commands, vsndCommands(e)...)
 	prepareTree(app.Commands, "")
 	return app
 }

@@ -30,10 +30,22 @@ heading() {
 	printf '\n%s== %s%s\n' "$bold" "$*" "$plain"
 }
 
-# x echoes a command as an admin would type it, then runs it; a failure
-# ends the tour.
+# show echoes a command as an admin would type it, quoting the arguments
+# the shell would split or expand.
+show() {
+	line='$ xgo'
+	for a in "$@"; do
+		case $a in
+		'' | *[!A-Za-z0-9_./:=,@%^+-]*) a="'$a'" ;;
+		esac
+		line="$line $a"
+	done
+	printf '%s\n' "$line"
+}
+
+# x echoes a command, then runs it; a failure ends the tour.
 x() {
-	printf '$ xgo %s\n' "$*"
+	show "$@"
 	if ! "$xgo_bin" "$@"; then
 		echo "demo: \"xgo $*\" failed; stopping" >&2
 		exit 1
@@ -43,7 +55,7 @@ x() {
 # refused echoes and runs a command that xgo must refuse (exit status 1),
 # showing the message it gives instead of harming the host.
 refused() {
-	printf '$ xgo %s\n' "$*"
+	show "$@"
 	if "$xgo_bin" "$@"; then
 		echo "demo: \"xgo $*\" should have been refused; stopping" >&2
 		exit 1
@@ -82,9 +94,9 @@ heading "Checked before Xen sees it: offlining a CPU of another pool"
 echo "(on Xen 4.17 that offline would fail and leave the CPU unusable until a reboot)"
 refused pcpu-offline 9
 
-heading "PV sound"
+heading "A PV sound card for domu2 (written to XenStore in one transaction)"
 if has_command vsnd-attach; then
-	x vsnd-attach domu2
+	x vsnd-attach domu2 'CARD, short-name=Demo' 'PCM, name=Analog' 'STREAM, unique-id=alsa<hw:0;0>, type=p'
 	x vsnd-list domu2
 else
 	echo "(skipped: this build of xgo has no vsnd-attach yet)"

@@ -158,6 +158,18 @@ func domains(n uint32) string {
 	return strconv.FormatUint(uint64(n), 10) + " domains"
 }
 
+// lockedCPU explains a CPU that Xen will neither offline (EBUSY) nor take
+// into a pool (ENODEV): it is still in cpupool_locked_cpus. Xen 4.17 (and
+// later, up to at least 4.22) leaves a CPU there when an offline of it
+// fails because it is in a pool other than Pool-0 (cpupool_cpu_remove_
+// prologue sets the bit, returns -ENODEV, and gets no CPU_DOWN_FAILED), as
+// xen-hptool cpu-offline does; only a reboot clears it. Seen in the lab.
+func lockedCPU(cpu uint32, from *Pool) string {
+	return fmt.Sprintf("cpu %d was removed from cpupool %s, but Xen refuses both to take it offline (EBUSY) and to put it back (ENODEV): "+
+		"Xen still marks it as being unplugged, which an earlier failed offline of it while it was in a pool other than Pool-0 "+
+		"(for example by xen-hptool) leaves behind until Xen reboots; it stays online in no pool", cpu, from.quoted())
+}
+
 // explainEvacuate explains a failed removal of c from its cpupool.
 func explainEvacuate(c *PCPU, err error) *CPUError {
 	p := c.Pool.quoted()

@@ -285,8 +285,12 @@ func change(ctx context.Context, h hypercall.Hypervisor, c *PCPU, online bool, o
 		ce := explainHotplug(c, online, opts, attempts, time.Since(start), err)
 		if r.Evacuated != nil {
 			if aerr := h.CpupoolAddCPU(r.Evacuated.ID, c.ID); aerr != nil {
-				ce.Reason += fmt.Sprintf("; putting it back into cpupool %s failed too (%v): add it yourself (xgo cpupool-cpu-add %s %d)",
-					r.Evacuated.quoted(), aerr, r.Evacuated.Label(), c.ID)
+				if errors.Is(err, syscall.EBUSY) && errors.Is(aerr, syscall.ENODEV) {
+					ce.Reason = lockedCPU(c.ID, r.Evacuated)
+				} else {
+					ce.Reason += fmt.Sprintf("; putting it back into cpupool %s failed too (%v): add it yourself (xgo cpupool-cpu-add %s %d)",
+						r.Evacuated.quoted(), aerr, r.Evacuated.Label(), c.ID)
+				}
 				ce.Stranded = true
 			} else {
 				r.Restored = true

@@ -257,6 +257,22 @@ func TestEvacuateRollback(t *testing.T) {
 		t.Errorf("stranded: %v", err)
 	}
 
+	// The signature of a CPU Xen keeps locked after a failed offline
+	// while it was in a pool (xen-hptool on a pool's CPU): offline EBUSY
+	// for ever, and no pool takes it back.
+	l := newFakeXen(6)
+	l.addPool(1, 1, 3, 4)
+	for range 100 {
+		l.fail("hotplug offline", syscall.EBUSY)
+	}
+	l.fail("addcpu", syscall.ENODEV)
+	opts.Timeout = 20 * time.Millisecond
+	_, err = Offline(ctx, l, cpuset.Of(3), opts)
+	if !errors.As(err, &ce) || !ce.Stranded || !strings.HasPrefix(err.Error(), "cpu 3 was removed from cpupool 'rt', but Xen refuses both to take it offline (EBUSY) and to put it back (ENODEV): Xen still marks it as being unplugged") {
+		t.Errorf("locked cpu: %v", err)
+	}
+	opts.Timeout = 2 * time.Second
+
 	// A removal Xen refuses leaves the CPU in its pool.
 	g := newFakeXen(6)
 	g.addPool(1, 1, 3, 4)

@@ -19,8 +19,14 @@
 //     switches to Closed instead, as netfront and blkfront do);
 //   - backend Closed, Unknown or Initialising: free the channels and go
 //     back to Initialising;
-//   - the device's directory removed: the driver's remove (free, Closed,
-//     without bringing the state node back).
+//   - the device's directory removed: the driver's remove, which waits up
+//     to a second for the backend to reach InitWait, frees everything and
+//     switches to Closed; as in Linux, that last write lands in a device
+//     attached at the same path in the meantime.
+//
+// Freeing channels reports "22 freeing event channel <port>" in the
+// device's error node for every port, as Linux 6.1 does (it closes each
+// port twice; seen in the lab).
 //
 // The configuration is checked as Linux checks it, independently of
 // xgo's own validator (package sound): no PCM device is ENODEV, a stream
@@ -32,5 +38,6 @@
 // the maximum is lowered.
 //
 // Grant references and ports are plausible, not real: the lowest free
-// from Options.FirstGrant and Options.FirstPort, freed on disconnect.
+// from Options.FirstGrant and Options.FirstPort (8 and 8, what the lab's
+// guest gave), freed on disconnect.
 package vsndfront

@@ -65,9 +65,10 @@ type Options struct {
 	// FirstGrant and FirstPort are the lowest grant reference and event
 	// channel port handed out (each the lowest free one, as Xen's
 	// get_free_port and a fresh grant table's free list give them). 0
-	// means 8 and 10: Linux reserves grant references 0-7
-	// (GNTTAB_NR_RESERVED_ENTRIES) and a PV guest has bound its
-	// xenstore, console, timer and IPI ports before any driver loads.
+	// means 8 and 8, what the lab's 1-vCPU Linux 6.1 PV domU gave its
+	// first card: grant references 0-7 are reserved
+	// (GNTTAB_NR_RESERVED_ENTRIES), ports 1-7 are xenstore, console,
+	// timer, IPIs and debug.
 	FirstGrant, FirstPort uint32
 	// RemoveTimeout is how long a removed device waits for its backend
 	// to reach InitWait before giving up, as xen_drv_remove polls 100
@@ -106,7 +107,7 @@ func New(conn *xenstore.Conn, domid uint32, opts *Options) *Frontend {
 		f.opts.FirstGrant = 8
 	}
 	if f.opts.FirstPort == 0 {
-		f.opts.FirstPort = 10
+		f.opts.FirstPort = 8
 	}
 	if f.opts.RemoveTimeout == 0 {
 		f.opts.RemoveTimeout = time.Second
@@ -400,7 +401,7 @@ func (f *Frontend) otherendChanged(ctx context.Context, id int) {
 		f.switchState(ctx, d, Connected)
 	case Closing:
 		if f.opts.CloseOnClosing {
-			f.freeChannels(d)
+			f.freeChannels(ctx, d)
 			f.switchState(ctx, d, Closed)
 		}
 		// snd-xen-front: the backend frees its resources first; wait
@@ -416,13 +417,20 @@ func (f *Frontend) otherendChanged(ctx context.Context, id int) {
 // disconnect is sndback_disconnect: free every channel and go back to
 // Initialising.
 func (f *Frontend) disconnect(ctx context.Context, d *device) {
-	f.freeChannels(d)
+	f.freeChannels(ctx, d)
 	f.switchState(ctx, d, Initialising)
 }
 
-func (f *Frontend) freeChannels(d *device) {
+// freeChannels is xen_snd_front_evtchnl_free_all. Linux 6.1's
+// evtchnl_free unbinds the IRQ, which closes the port, and then closes
+// the port again with xenbus_free_evtchn, which fails with EINVAL and
+// reports it with xenbus_dev_error: every freed channel writes "22
+// freeing event channel <port>" to the device's error node, the last one
+// staying (seen in the lab).
+func (f *Frontend) freeChannels(ctx context.Context, d *device) {
 	f.mu.Lock()
-	for _, c := range d.Channels {
+	chans := slices.Clone(d.Channels)
+	for _, c := range chans {
 		f.grants.free(c.Req.Ref)
 		f.grants.free(c.Evt.Ref)
 		f.ports.free(c.Req.Port)
@@ -431,6 +439,13 @@ func (f *Frontend) freeChannels(d *device) {
 	d.Channels = nil
 	f.notify()
 	f.mu.Unlock()
+	// evt_pairs are freed by stream index, request channel first.
+	slices.SortFunc(chans, func(a, b StreamChannels) int { return a.Stream.Index - b.Stream.Index })
+	for _, c := range chans {
+		for _, port := range []uint32{c.Req.Port, c.Evt.Port} {
+			f.devError(ctx, d, syscall.EINVAL, fmt.Sprintf("freeing event channel %d", port))
+		}
+	}
 }
 
 // initwait is sndback_initwait: read the card, allocate two channels per
@@ -519,16 +534,21 @@ func (f *Frontend) switchState(ctx context.Context, d *device, s State) {
 	f.update(d, func(x *Device) { x.State = s })
 }
 
-// fatal is xenbus_dev_fatal: write "<errno> <message>" to
-// error/device/vsnd/<devid>/error in the guest's home and switch to
-// Closing.
-func (f *Frontend) fatal(ctx context.Context, d *device, e syscall.Errno, msg string) {
+// devError is xenbus_dev_error: write "<errno> <message>" to
+// error/device/vsnd/<devid>/error in the guest's home.
+func (f *Frontend) devError(ctx context.Context, d *device, e syscall.Errno, msg string) string {
 	text := fmt.Sprintf("%d %s", int(e), msg)
 	f.logf("vsndfront: device %d: %s", d.DevID, text)
 	path := f.home + "/error/device/vsnd/" + strconv.Itoa(d.DevID) + "/error"
 	if err := f.conn.Write(ctx, path, []byte(text)); err != nil {
 		f.logf("vsndfront: device %d: writing %s: %v", d.DevID, path, err)
 	}
+	return text
+}
+
+// fatal is xenbus_dev_fatal: xenbus_dev_error, then switch to Closing.
+func (f *Frontend) fatal(ctx context.Context, d *device, e syscall.Errno, msg string) {
+	text := f.devError(ctx, d, e, msg)
 	f.update(d, func(x *Device) { x.Err = text })
 	f.switchState(ctx, d, Closing)
 }
@@ -551,7 +571,7 @@ func (f *Frontend) remove(ctx context.Context, d *device) {
 			}
 		}
 	}
-	f.freeChannels(d)
+	f.freeChannels(ctx, d)
 	f.switchState(ctx, d, Closed)
 	f.update(d, func(x *Device) { x.Removed = true })
 }

@@ -86,6 +86,14 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*Attachment, e
 		a.DevID, a.Created = devid, created
 		a.FrontendPath, a.BackendPath, a.LibxlPath = FrontendPath(fe.ID, devid), BackendPath(be.ID, fe.ID, devid), LibxlPath(fe.ID, devid)
 		a.Changes = provision(req.Card, fe.ID, be.ID, devid)
+		// An error a frontend reported about an earlier device with this
+		// id (Linux writes one when it frees its channels, even after
+		// its nodes are gone) would be taken for this one's.
+		if _, err := tx.Read(ctx, ErrorPath(fe.ID, devid)); err == nil {
+			a.Changes = append([]Change{{Op: "rm", Path: ErrorPath(fe.ID, devid)}}, a.Changes...)
+		} else if !errors.Is(err, xenstore.ErrNotExist) {
+			return err
+		}
 		if req.DryRun {
 			return errDryRun
 		}

@@ -220,3 +220,30 @@ func TestUndo(t *testing.T) {
 		t.Errorf("undo left:\n%s", strings.Join(diffLines(before, after), "\n"))
 	}
 }
+
+// TestAttachClearsStaleError: an error report a frontend left about an
+// earlier device with the same id is removed, so that a wait does not
+// take it for the new device's.
+func TestAttachClearsStaleError(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := ctxT(t)
+	stale := sound.ErrorPath(1, 0) + "/error"
+	guest, err := h.sim.XenStoreAs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := guest.Write(ctx, stale, []byte("22 freeing event channel 9")); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.m.Attach(ctx, sound.AttachRequest{Domain: "domu1", Card: mustCard(t, card2x3...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Changes[0].Op != "rm" || a.Changes[0].Path != sound.ErrorPath(1, 0) {
+		t.Errorf("first change %+v", a.Changes[0])
+	}
+	if h.tree(t, sound.ErrorPath(1, 0)) != "" {
+		t.Error("the stale error report is still there")
+	}
+}

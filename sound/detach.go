@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"time"
 
@@ -39,11 +40,13 @@ type Detachment struct {
 // Detach closes a device and removes it. Unless req.Force, it first
 // asks the backend to close, as libxl does (backend online = 0, state =
 // Closing, in one transaction), and waits up to req.Timeout for the
-// frontend or the backend to reach Closed; a device neither of whose ends
-// ever got past Initialising needs no handshake. Then, whatever the
-// handshake gave (libxl too removes a device whose ends did not answer),
-// one transaction removes the frontend directory, the backend directory,
-// libxl's record and the directories above them left empty.
+// frontend to reach Closed, or for the backend to reach Closed and the
+// frontend to let go (back in Initialising, as Linux's snd-xen-front
+// goes); a device neither of whose ends ever got past Initialising needs
+// no handshake. Then, whatever the handshake gave (libxl too removes a
+// device whose ends did not answer), one transaction removes the frontend
+// directory, the backend directory, libxl's record, the frontend's error
+// report about the device, and the directories above them left empty.
 //
 // The backend directory to remove is taken from libxl's record, which
 // only dom0 can write, or else from the frontend's backend node only if
@@ -154,7 +157,12 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 			return false, err
 		}
 		d.Handshake.Frontend, d.Handshake.Backend = fe, be
-		return fe == StateClosed || be == StateClosed || fe == StateUnknown || be == StateUnknown, nil
+		// Done when the frontend closed or is gone; or when the backend
+		// closed (or is gone) and the frontend let go: Linux's
+		// snd-xen-front frees its channels on the backend's Closed and
+		// goes back to Initialising.
+		gone := func(s State) bool { return s == StateClosed || s == StateUnknown }
+		return gone(fe) || gone(be) && fe == StateInitialising, nil
 	}
 	err = m.watchStates(wctx, []string{d.FrontendPath + "/state", d.BackendPath + "/state"}, check)
 	switch {
@@ -176,7 +184,8 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 // the removals.
 func removal(ctx context.Context, ops xenstore.Ops, d *Detachment, dry bool) ([]Change, error) {
 	var out []Change
-	targets := []string{d.FrontendPath, d.BackendPath, d.LibxlPath}
+	errDir := ErrorPath(d.Frontend.ID, d.DevID)
+	targets := []string{d.FrontendPath, d.BackendPath, d.LibxlPath, errDir}
 	gone := map[string]bool{}
 	for _, p := range targets {
 		if p == "" {
@@ -198,13 +207,15 @@ func removal(ctx context.Context, ops xenstore.Ops, d *Detachment, dry bool) ([]
 	// The kind directories and, for the backend, backend/vsnd and
 	// backend: removed when nothing else is left in them. The guest's
 	// own device directory and libxl's /libxl/<domid>/device stay: xl
-	// create made them.
+	// create made them. So do the guest's error directory and, below it,
+	// device/vsnd when something else is in them.
 	be := uint32(0)
 	if d.BackendPath != "" {
 		be, _, _, _ = parseBackendPath(d.BackendPath)
 	}
 	chains := parentChains(d.Frontend.ID, be)
-	prune := [][]string{chains[0][:1], chains[1][:1]}
+	errDirs := []string{path.Dir(errDir), path.Dir(path.Dir(errDir))} // error/device/vsnd, error/device
+	prune := [][]string{chains[0][:1], chains[1][:1], errDirs}
 	if d.BackendPath != "" {
 		prune = append(prune, chains[2])
 	}

@@ -74,6 +74,12 @@ func LibxlPath(fe uint32, devid int) string {
 	return fmt.Sprintf("/libxl/%d/device/%s/%d", fe, Kind, devid)
 }
 
+// ErrorPath is where the guest's frontend reports errors about device
+// devid (Linux's xenbus_dev_error: error/<nodename> in the guest's home).
+func ErrorPath(fe uint32, devid int) string {
+	return fmt.Sprintf("/local/domain/%d/error/device/%s/%d", fe, Kind, devid)
+}
+
 // kindDirs are the three directories whose children are device ids.
 func kindDirs(fe, be uint32) []string {
 	return []string{

@@ -56,11 +56,8 @@ func (m *Manager) states(ctx context.Context, fePath, bePath string) (State, Sta
 	return fe, be, nil
 }
 
-// errorNode is where Linux's xenbus_dev_error puts a frontend's error:
-// error/<nodename>/error in the guest's home.
-func errorNode(fe uint32, devid int) string {
-	return fmt.Sprintf("%s/error/device/%s/%d/error", domainPath(fe), Kind, devid)
-}
+// errorNode is where Linux's xenbus_dev_error puts a frontend's error.
+func errorNode(fe uint32, devid int) string { return ErrorPath(fe, devid) + "/error" }
 
 // watchStates calls check after setting watches on both state nodes and
 // after every event, until check says done, ctx ends, or the connection

@@ -100,9 +100,16 @@ func vsndDevice(d sound.Domain, dev sound.DeviceInfo) VsndDevice {
 // and the backend's state is shown too; the formats are labelled
 // sample-formats (xl labels them sample-rates); and the stream's
 // transport line shows the event ring as well (evt-event-channel,
-// evt-ring-ref). A missing name prints "" where xl prints (null).
+// evt-ring-ref). A name that is not set prints as xl's printf prints a
+// NULL string, (null).
 func (o *VsndListOutput) writeText(w io.Writer, _ termInfo) error {
 	var b strings.Builder
+	str := func(s string) string {
+		if s == "" {
+			return "(null)"
+		}
+		return s
+	}
 	state := func(s VsndState) string {
 		if s.State == nil {
 			return "-1"
@@ -122,11 +129,11 @@ func (o *VsndListOutput) writeText(w io.Writer, _ termInfo) error {
 		}
 		fmt.Fprintf(&b, "\ndevid: %d, be-domid: %s, handle: %d, state: %s, be-state: %s, be-path: %s, fe-path: %s\n",
 			d.DevID, beID, d.Domain.ID, state(d.Frontend.VsndState), state(d.Backend.VsndState), d.Backend.Path, d.Frontend.Path)
-		fmt.Fprintf(&b, "short-name: \"%s\", long-name: \"%s\"%s\n", d.Card.ShortName, d.Card.LongName, paramsText(toParams(d.Card.VsndParams)))
+		fmt.Fprintf(&b, "short-name: \"%s\", long-name: \"%s\"%s\n", str(d.Card.ShortName), str(d.Card.LongName), paramsText(toParams(d.Card.VsndParams)))
 		for _, p := range d.Card.PCMs {
-			fmt.Fprintf(&b, "\tpcm: %d, name: \"%s\"%s\n", p.Index, p.Name, paramsText(toParams(p.VsndParams)))
+			fmt.Fprintf(&b, "\tpcm: %d, name: \"%s\"%s\n", p.Index, str(p.Name), paramsText(toParams(p.VsndParams)))
 			for _, s := range p.Streams {
-				fmt.Fprintf(&b, "\t\tstream: %d, unique-id: \"%s\", type: %s%s\n", s.Index, s.UniqueID, s.Type, paramsText(toParams(s.VsndParams)))
+				fmt.Fprintf(&b, "\t\tstream: %d, unique-id: \"%s\", type: %s%s\n", s.Index, str(s.UniqueID), str(s.Type), paramsText(toParams(s.VsndParams)))
 				t := s.Transport
 				fmt.Fprintf(&b, "\t\t\tevent-channel: %s, ring-ref: %s, evt-event-channel: %s, evt-ring-ref: %s\n",
 					num(t.EventChannel), num(t.RingRef), num(t.EvtEventChannel), num(t.EvtRingRef))

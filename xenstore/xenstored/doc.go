@@ -28,7 +28,9 @@
 //     over 4096 bytes becomes E2BIG (send_reply); a client announcing a
 //     payload over 4096 bytes is disconnected (handle_input).
 //   - Arguments: one-string requests need exactly one NUL, at the end
-//     (onearg); paths follow is_valid_nodename, including its path-max
+//     (onearg); otherwise C answers with a stale errno, which is ENOENT
+//     on 4.17.7 (READ, DIRECTORY, GET_PERMS) and so ENOMEM from MKDIR
+//     and RM, as the lab showed; paths follow is_valid_nodename, including its path-max
 //     check counting only after "/local/domain/<id>/" (for dom0 too);
 //     relative paths resolve against /local/domain/<domid>, and against
 //     /local/domain/0 on the socket (get_implicit_path).

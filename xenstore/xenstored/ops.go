@@ -108,8 +108,21 @@ func (s *Server) dispatch(r *request) ([]byte, error) {
 
 var okPayload = []byte("OK\x00")
 
-// pathArg is get_node_canonicalized's argument handling: onearg (EINVAL if
-// the payload is not exactly one NUL-terminated string) then canonicalize.
+// errMalformed is the answer of READ, DIRECTORY and GET_PERMS to a payload
+// that is not one NUL-terminated string (see pathArg); errMalformedNoName
+// that of MKDIR and RM.
+const (
+	errMalformed       = syscall.ENOENT
+	errMalformedNoName = syscall.ENOMEM
+)
+
+// pathArg is get_node_canonicalized's argument handling: onearg, then
+// canonicalize. When the payload is not exactly one NUL-terminated string
+// C's onearg gives NULL and get_node_canonicalized returns without
+// setting errno: the handler answers with a stale errno, which on C
+// xenstored 4.17 is ENOENT (seen in the lab). READ, DIRECTORY and
+// GET_PERMS pass it on (errMalformed); MKDIR and RM, seeing "ENOENT"
+// without a name, answer ENOMEM.
 func (r *request) pathArg() (string, bool) {
 	p, ok := onearg(r.msg.Payload)
 	if !ok {
@@ -122,7 +135,7 @@ func (r *request) pathArg() (string, bool) {
 func doRead(s *Server, r *request) ([]byte, error) {
 	name, ok := r.pathArg()
 	if !ok {
-		return nil, syscall.EINVAL
+		return nil, errMalformed
 	}
 	n, err := s.getNode(r.c, r.tx, name, permRead)
 	if err != nil {
@@ -135,7 +148,7 @@ func doRead(s *Server, r *request) ([]byte, error) {
 func doDirectory(s *Server, r *request) ([]byte, error) {
 	name, ok := r.pathArg()
 	if !ok {
-		return nil, syscall.EINVAL
+		return nil, errMalformed
 	}
 	n, err := s.getNode(r.c, r.tx, name, permRead)
 	if err != nil {
@@ -197,7 +210,7 @@ func cString(b []byte) []byte {
 func doGetPerms(s *Server, r *request) ([]byte, error) {
 	name, ok := r.pathArg()
 	if !ok {
-		return nil, syscall.EINVAL
+		return nil, errMalformed
 	}
 	n, err := s.getNode(r.c, r.tx, name, permRead)
 	if err != nil {
@@ -240,7 +253,7 @@ func doWrite(s *Server, r *request) ([]byte, error) {
 func doMkdir(s *Server, r *request) ([]byte, error) {
 	name, ok := r.pathArg()
 	if !ok {
-		return nil, syscall.EINVAL
+		return nil, errMalformedNoName
 	}
 	_, err := s.getNode(r.c, r.tx, name, permWrite)
 	if err != nil {
@@ -261,7 +274,7 @@ func doMkdir(s *Server, r *request) ([]byte, error) {
 func doRm(s *Server, r *request) ([]byte, error) {
 	name, ok := r.pathArg()
 	if !ok {
-		return nil, syscall.EINVAL
+		return nil, errMalformedNoName
 	}
 	_, err := s.getNode(r.c, r.tx, name, permWrite)
 	if err != nil {

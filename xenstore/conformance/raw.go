@@ -170,6 +170,11 @@ func RenderMessage(m *xenstore.Message) string {
 		return "event " + strings.Join(p, " ")
 	case xenstore.TypeError:
 		return "ERROR " + strings.TrimSuffix(string(m.Payload), "\x00")
+	case xenstore.TypeDirectoryPart:
+		// The generation count depends on the daemon's history.
+		if _, rest, ok := strings.Cut(string(m.Payload), "\x00"); ok {
+			return m.Type.String() + " (generation) " + Quote([]byte(rest))
+		}
 	}
 	return m.Type.String() + " " + Quote(m.Payload)
 }

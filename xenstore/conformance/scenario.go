@@ -282,6 +282,9 @@ func (s *S) norm(text string) string {
 		}
 		return m
 	})
+	if text == id {
+		return "U"
+	}
 	if strings.HasPrefix(text, "perms ") || strings.Contains(text, " set-perms ") || strings.HasPrefix(text, "set-perms ") {
 		text = permToken.ReplaceAllStringFunc(text, func(m string) string {
 			if m[1:] == id {
@@ -446,14 +449,13 @@ func (c *C) Release(dom uint32) string {
 
 // Domid reads the relative node "domid": the connection's own domid.
 func (c *C) Domid() string {
-	r := c.do("read domid", Op{Kind: OpDomid})
-	return r
+	return c.do("read domid", Op{Kind: OpDomid})
 }
 
 // WatchFill sets watches on path (tokens prefix1, prefix2, ...) until one
 // is refused or n are set.
 func (c *C) WatchFill(path, prefix string, n int) string {
-	return c.do(fmt.Sprintf("watch %s %s1..%s%d", path, prefix, prefix, n), Op{Kind: OpWatchFill, Path: path, Token: prefix, N: n})
+	return c.do(fmt.Sprintf("watch %s fill-%s1..fill-%s%d", path, prefix, prefix, n), Op{Kind: OpWatchFill, Path: path, Token: prefix, N: n})
 }
 
 // UnwatchAll removes the watches of WatchFill.

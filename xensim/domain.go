@@ -62,11 +62,19 @@ func (h *Host) info(d *domain) hypercall.DomainInfo {
 			flags |= dominfHAP
 		}
 	}
+	// max_pages: dom0's is dom0_mem's max:; libxl__build_pre gives a
+	// guest its memory target plus LIBXL_MAXMEM_CONSTANT (1 MiB on x86,
+	// libxl__arch_extra_memory), whatever maxmem= says (seen in the lab:
+	// a 128 MiB domU has 129 MiB of max_pages).
+	maxKB := d.maxKB
+	if d.domid != 0 {
+		maxKB = d.memKB + libxlMaxmemConstantKB
+	}
 	return hypercall.DomainInfo{
 		Domid:           d.domid,
 		Flags:           flags,
 		TotPages:        d.memKB / 4,
-		MaxPages:        d.maxKB / 4,
+		MaxPages:        maxKB / 4,
 		SharedInfoFrame: 0x100000 + uint64(d.domid)*0x1000,
 		CPUTime:         time.Duration(d.cpuTime),
 		OnlineVCPUs:     d.vcpus,
@@ -76,3 +84,7 @@ func (h *Host) info(d *domain) hypercall.DomainInfo {
 		GPAddrBits:      h.hw.gpaddrBits,
 	}
 }
+
+// libxlMaxmemConstantKB is LIBXL_MAXMEM_CONSTANT (libxl_internal.h): the
+// slack libxl adds to a guest's max_pages on x86.
+const libxlMaxmemConstantKB = 1024

@@ -48,6 +48,10 @@ type XenSpec struct {
 	// GPAddrBits is hap_paddr_bits, the guest physical address width
 	// getdomaininfo reports for every domain. Default 48.
 	GPAddrBits uint8 `yaml:"gpaddrBits,omitempty" json:"gpaddrBits,omitempty"`
+	// HWCaps are the CPU's x86_capability words as xl info prints
+	// hw_caps: eight 32-bit hex words joined by ':'. Default: those of a
+	// common Intel server CPU.
+	HWCaps string `yaml:"hwCaps,omitempty" json:"hwCaps,omitempty"`
 	// SMT is the smt= boot option; false parks every secondary thread
 	// offline and onlining one fails with EPERM. Default true.
 	SMT *bool `yaml:"smt,omitempty" json:"smt,omitempty"`
@@ -466,6 +470,19 @@ func (s *Spec) expand() (*hardware, error) {
 	// x86_capability words of a common server CPU (fpu ... hypervisor):
 	// what xl info prints as hw_caps. Informational only.
 	hw.hwCap = [8]uint32{0xbfebfbff, 0x77fefbff, 0x2c100800, 0x00000121, 0x0000000f, 0x009c27ab, 0x00000000, 0x00000100}
+	if s.Xen.HWCaps != "" {
+		words := strings.Split(s.Xen.HWCaps, ":")
+		if len(words) != len(hw.hwCap) {
+			return nil, errAt("xen.hwCaps", "want %d hex words joined by ':', as xl info prints hw_caps", len(hw.hwCap))
+		}
+		for i, w := range words {
+			v, err := strconv.ParseUint(w, 16, 32)
+			if err != nil {
+				return nil, errAt("xen.hwCaps", "word %d (%q) is not a 32-bit hex number", i+1, w)
+			}
+			hw.hwCap[i] = uint32(v)
+		}
+	}
 	hw.smt = s.Xen.SMT == nil || *s.Xen.SMT
 	hw.park = s.Xen.ParkOfflineCPUs == nil || *s.Xen.ParkOfflineCPUs
 

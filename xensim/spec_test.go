@@ -33,6 +33,13 @@ func TestBuiltinSpecs(t *testing.T) {
 	if v.Major != 4 || v.Minor != 17 || v.Extra == "" || len(v.BuildID) != 20 {
 		t.Errorf("version = %+v", v)
 	}
+	lab, err := NewHost(LabSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pi, _ := lab.Physinfo(); pi.HWCap[0] != 0x1fcbf3fd || pi.HWCap[7] != 0 || pi.TotalPages>>8 != 2047 {
+		t.Errorf("lab physinfo = %+v", pi)
+	}
 }
 
 func TestSpecErrorsHaveLines(t *testing.T) {
@@ -45,6 +52,7 @@ func TestSpecErrorsHaveLines(t *testing.T) {
 		{"bad scheduler", strings.Replace(base, "default: credit2", "default: rtds", 1), "rtds is not built", 30},
 		{"unknown pool", strings.Replace(base, "    memoryMiB: 1024", "    memoryMiB: 1024\n    pool: 4", 1), "no pool 4", 43},
 		{"dom0 name", strings.Replace(base, "name: Domain-0", "name: dom0", 1), "named Domain-0", 33},
+		{"hw caps", strings.Replace(base, "  extraversion:", "  hwCaps: \"1:2:x:4:5:6:7:8\"\n  extraversion:", 1), "word 3 (\"x\") is not a 32-bit hex number", 0},
 		{"syntax", base + "\n  - [", "", 0},
 	}
 	for _, c := range cases {

@@ -1,0 +1,235 @@
+//go:build xenlab
+
+package suite
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/xensim"
+	"xgo.dev/xgo/xensim/scenario"
+)
+
+// TestXenScenarios runs the simulator's conformance scenarios
+// (xensim/scenario) against the real hypervisor, with a lab domU to move
+// between pools, and checks that the simulator's lab spec describes this
+// host. A scenario that passes on xensim and fails here is a simulator
+// bug. The hypervisor does not depend on the XenStore daemon, so one boot
+// is enough: the oxenstored boot skips it.
+func TestXenScenarios(t *testing.T) {
+	if Daemon() == "oxenstored" {
+		t.Skip("the hypervisor is the same in every boot; the xenstored boot runs the scenarios")
+	}
+	x := hcOpen(t)
+	d := StartDomU(t, DomUOptions{})
+	t.Run("lab-spec", func(t *testing.T) { checkLabSpec(t, x, uint16(d.ID)) })
+	t.Run("lab-spec-cli", compareCLI)
+	scenario.RunT(t, x, scenario.Env{Name: "xen lab " + Daemon(), DomU: uint16(d.ID)})
+}
+
+// checkLabSpec compares what the real host reports with what the simulator
+// reports for xensim.LabSpec(), at boot and after the same hotplug: the
+// topology (sockets, cores, threads, APIC and ACPI ids, nr_cpu_ids), what
+// cputopoinfo says of an offline CPU, physinfo's counts while CPU 0's core
+// mates are offline, the schedulers and the domains' sizes. domU is the
+// lab domU, domain 1 of the lab spec.
+func checkLabSpec(t *testing.T, x *hypercall.Xen, domU uint16) {
+	sim, err := xensim.NewHost(xensim.LabSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := domainsAs{x, map[uint16]uint16{1: domU}}
+	compareHosts(t, "at boot", real, sim)
+
+	// The highest CPU of Pool-0, offlined on both through the sysctl.
+	p0, err := x.CpupoolInfo(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpus := p0.CPUs.CPUs()
+	cpu := cpus[len(cpus)-1]
+	if cpu == 0 {
+		t.Fatalf("Pool-0 has only cpu 0: %v", p0.CPUs)
+	}
+	if err := x.CPUHotplug(hypercall.HotplugOffline, cpu); err != nil {
+		t.Fatalf("offline cpu %d: %v", cpu, err)
+	}
+	t.Cleanup(func() {
+		if err := x.CPUHotplug(hypercall.HotplugOnline, cpu); err != nil {
+			t.Errorf("online cpu %d again: %v", cpu, err)
+		}
+	})
+	if err := sim.CPUHotplug(hypercall.HotplugOffline, cpu); err != nil {
+		t.Fatalf("simulator: offline cpu %d: %v", cpu, err)
+	}
+	compareHosts(t, fmt.Sprintf("with cpu %d offline", cpu), real, sim)
+}
+
+// domainsAs is the real hypervisor with the lab domU seen under the domid
+// the lab spec gives it.
+type domainsAs struct {
+	*hypercall.Xen
+	domid map[uint16]uint16
+}
+
+func (d domainsAs) DomainInfo(domid uint16) (hypercall.DomainInfo, error) {
+	asked := domid
+	if real, ok := d.domid[domid]; ok {
+		domid = real
+	}
+	i, err := d.Xen.DomainInfo(domid)
+	i.Domid = asked
+	return i, err
+}
+
+// hostView is what compareHosts compares: the fields that depend on the
+// hardware and the boot, not on timing (CPU kHz under TCG, free memory).
+type hostView struct {
+	Version  string
+	Cmdline  string
+	SchedID  hypercall.Scheduler
+	Physinfo string
+	Topology []string
+	CPUs     []string
+	Nodes    int
+	Domains  []string
+}
+
+func viewOf(hv hypercall.Hypervisor) (hostView, error) {
+	var v hostView
+	ver, err := hv.XenVersion()
+	if err != nil {
+		return v, err
+	}
+	v.Version = ver.String()
+	v.Cmdline = ver.CommandLine
+	if v.SchedID, err = hv.SchedulerID(); err != nil {
+		return v, err
+	}
+	p, err := hv.Physinfo()
+	if err != nil {
+		return v, err
+	}
+	v.Physinfo = fmt.Sprintf("threads_per_core=%d cores_per_socket=%d nr_cpus=%d max_cpu_id=%d nr_nodes=%d max_node_id=%d caps=%v",
+		p.ThreadsPerCore, p.CoresPerSocket, p.NrCPUs, p.MaxCPUID, p.NrNodes, p.MaxNodeID, p.Capabilities)
+	topo, err := hv.CPUTopology()
+	if err != nil {
+		return v, err
+	}
+	for _, c := range topo {
+		v.Topology = append(v.Topology, fmt.Sprintf("cpu %d: core %s socket %s node %s", c.CPU, id(c.Core), id(c.Socket), id(c.Node)))
+	}
+	pcpus, err := hypercall.ListPCPUs(hv)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range pcpus {
+		v.CPUs = append(v.CPUs, fmt.Sprintf("cpu %d: online=%v invalid=%v apic %d acpi %d max_present %d", c.CPU, c.Online, c.Invalid, c.APICID, c.ACPIID, c.MaxPresent))
+	}
+	nodes, err := hv.NUMAInfo()
+	if err != nil {
+		return v, err
+	}
+	v.Nodes = len(nodes)
+	for _, domid := range []uint16{0, 1} {
+		d, err := hv.DomainInfo(domid)
+		if err != nil {
+			return v, err
+		}
+		// Memory in MiB: dom0_mem and the domU's memory= are exact
+		// there, give or take a few pages Xen keeps.
+		v.Domains = append(v.Domains, fmt.Sprintf("domain %d: hvm=%v vcpus %d max_vcpu_id %d pool %d memory %d MiB max %d MiB gpaddr_bits %d",
+			domid, d.HVM(), d.OnlineVCPUs, d.MaxVCPUID, d.Cpupool, (d.TotPages*hypercall.PageSize+512<<10)>>20, (d.MaxPages*hypercall.PageSize+512<<10)>>20, d.GPAddrBits))
+	}
+	return v, nil
+}
+
+func id(v uint32) string {
+	if v == hypercall.InvalidID {
+		return "-"
+	}
+	return fmt.Sprint(v)
+}
+
+// compareHosts reports every difference between the real host and the
+// simulated one.
+func compareHosts(t *testing.T, when string, real, sim hypercall.Hypervisor) {
+	t.Helper()
+	r, err := viewOf(real)
+	if err != nil {
+		t.Fatalf("%s: reading Xen: %v", when, err)
+	}
+	s, err := viewOf(sim)
+	if err != nil {
+		t.Fatalf("%s: reading the simulator: %v", when, err)
+	}
+	t.Logf("%s: Xen: %s; %s", when, r.Physinfo, strings.Join(r.Topology, "; "))
+	diff := func(what string, a, b any) {
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s: %s: Xen says\n\t%v\nthe lab spec says\n\t%v", when, what, a, b)
+		}
+	}
+	diff("version", r.Version, s.Version)
+	diff("command line", r.Cmdline, s.Cmdline)
+	diff("sched_id", r.SchedID, s.SchedID)
+	diff("physinfo", r.Physinfo, s.Physinfo)
+	diff("cputopoinfo", strings.Join(r.Topology, "\n\t"), strings.Join(s.Topology, "\n\t"))
+	diff("get_cpuinfo", strings.Join(r.CPUs, "\n\t"), strings.Join(s.CPUs, "\n\t"))
+	diff("NUMA nodes", r.Nodes, s.Nodes)
+	diff("domains", r.Domains, s.Domains)
+}
+
+// compareCLI runs read-only xgo commands on this host and on a simulated
+// host booted from the lab spec (xgo sim init --lab): their output must be
+// the same, but for xgo info's dom0 kernel lines (the simulated host has
+// no kernel), its CPU clock (calibrated against the host's), free memory
+// (within a few MiB) and build id (it changes with Debian's package,
+// which xen_extra already shows).
+func compareCLI(t *testing.T) {
+	XgoPath(t)
+	sim := "--sim=" + filepath.Join(t.TempDir(), "lab.yaml")
+	if r := Xgo(t, sim, "sim", "init", "--lab"); r.ExitCode != 0 {
+		t.Fatalf("%s", r)
+	}
+	for _, args := range [][]string{{"pcpu-list"}, {"topology"}, {"cpupool-list"}, {"cpupool-list", "-c"}, {"info"}} {
+		real, simulated := Xgo(t, args...), Xgo(t, append([]string{sim}, args...)...)
+		if real.ExitCode != 0 || simulated.ExitCode != 0 {
+			t.Errorf("xgo %s: on Xen\n%s\nsimulated\n%s", strings.Join(args, " "), real, simulated)
+			continue
+		}
+		a, b := real.Stdout, simulated.Stdout
+		if args[0] == "info" {
+			a, b = infoKeys(t, a), infoKeys(t, b)
+		}
+		if a != b {
+			t.Errorf("xgo %s differs:\non Xen:\n%s\nsimulated (lab spec):\n%s", strings.Join(args, " "), a, b)
+		}
+	}
+}
+
+// infoVaries are the xgo info keys compareCLI does not compare exactly.
+var infoVaries = map[string]bool{"host": true, "release": true, "version": true, "machine": true,
+	"cpu_mhz": true, "free_memory": true, "build_id": true}
+
+// infoKeys drops the varying keys from xgo info's text, logging them;
+// free_memory is rounded to 8 MiB.
+func infoKeys(t *testing.T, text string) string {
+	var keep []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if infoVaries[k] {
+			t.Logf("xgo info: %s", line)
+			if n, err := strconv.Atoi(v); err == nil && k == "free_memory" {
+				keep = append(keep, fmt.Sprintf("free_memory ≈ %d MiB", (n+4)/8*8))
+			}
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return strings.Join(keep, "\n")
+}

@@ -205,7 +205,6 @@ type waitFlag struct {
 type waitValue struct {
 	set     bool
 	timeout time.Duration
-	err     error
 }
 
 func (v *waitValue) String() string   { return "" }

@@ -56,11 +56,14 @@ type vsndDetachOptions struct {
 
 const vsndDetachDescription = `Removes a PV sound card. First the xenbus close handshake, as libxl
 does it: the backend's online node becomes 0 and its state Closing, and
-xgo waits up to --timeout (10s) for an end to reach Closed. A card whose
-ends never got past Initialising needs none. Then one transaction
-removes the frontend directory, the backend directory, libxl's record
-and the directories above them left empty. If no end closes in time the
-card is removed anyway, with a warning, as libxl does; --force skips the
+xgo waits up to --timeout (10s) for the frontend to reach Closed, or for
+the backend to reach Closed and the frontend to be back in Initialising
+(Linux's snd-xen-front ignores Closing and starts over on Closed). A
+card whose ends never got past Initialising needs none. Then one
+transaction removes the frontend directory, the backend directory,
+libxl's record, the guest's error report about the card and the
+directories above them left empty. If no end closes in time the card is
+removed anyway, with a warning, as libxl does; --force skips the
 handshake.
 
 Which backend directory goes is read from libxl's record (only dom0 can

@@ -315,6 +315,10 @@ func TestSchedDomainOtherScheduler(t *testing.T) {
 		r.stderr != "xgo: domain 'web' (1) is in cpupool 'Pool-0', which uses the credit2 scheduler, not credit\n" {
 		t.Errorf("sched-credit -d web: %+v", r)
 	}
+	r = runXgo(t, testDeps(t), sim, "sched-credit", "-d", "ghost")
+	if r.code != 1 || r.stdout != "" || r.stderr != "xgo: unknown domain 'ghost'\n" {
+		t.Errorf("sched-credit -d ghost: %+v", r)
+	}
 	r = runXgo(t, testDeps(t), sim, "sched-credit", "-d", "42")
 	if r.code != 1 || r.stdout != "Name                                ID Weight  Cap\n" || r.stderr != "xgo: domain 42 does not exist\n" {
 		t.Errorf("sched-credit -d 42: %+v", r)

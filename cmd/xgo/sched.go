@@ -160,9 +160,9 @@ func (h *schedHost) poolOf(d cpupool.Domain) cpupool.Pool {
 	return cpupool.Pool{ID: d.Pool}
 }
 
-// domain finds -d's domain. A domid that does not exist is found as xl
-// finds it (xl prints the header, then fails), so the caller can do the
-// same; a name must exist.
+// domain finds -d's domain. An unknown name is an error matching
+// cpupool.ErrNotFound, which xl reports before printing anything; an
+// unknown domid is another error, reported after the header as xl does.
 func (h *schedHost) domain(q string) (cpupool.Domain, error) {
 	d, err := cpupool.ResolveDomain(h.doms, q)
 	if err != nil && errors.Is(err, cpupool.ErrNotFound) && isDigits(q) {
@@ -470,6 +470,9 @@ func runSchedCredit(c *cli.Context, e *env, cmd string, s hypercall.Scheduler) e
 			return renderPartial(e, out, err)
 		}
 		d, derr := h.domain(dom)
+		if errors.Is(derr, cpupool.ErrNotFound) {
+			return derr // xl's find_domain fails before the header
+		}
 		if change.IsZero() {
 			out.lines = append(out.lines, weightHeader())
 			if derr != nil {
@@ -643,6 +646,9 @@ func runSchedRTDS(c *cli.Context, e *env) error {
 			return renderPartial(e, out, err)
 		}
 		d, derr := h.domain(dom)
+		if errors.Is(derr, cpupool.ErrNotFound) {
+			return derr // xl's find_domain fails before the header
+		}
 		if !optV && !all {
 			out.lines = append(out.lines, rtdsHeader())
 			if derr != nil {

@@ -1,0 +1,301 @@
+//go:build xenlab
+
+package suite
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/conformance"
+)
+
+// The XenStore conformance suite (package xenstore/conformance) on the
+// real daemon of this boot: every scenario's transcript must equal the
+// committed one (generated from the in-process daemon), with the
+// scenario's overrides for this daemon applied.
+//
+// dom0's connections are the daemon's socket. The guest's connection is a
+// real one: /dev/xen/xenbus inside a lab domU, where this test binary runs
+// as an agent (RegisterDomUFunc) and executes the operations the
+// scenarios send it over the domU's console, raw mode, one base64 line
+// per request and per result.
+
+const (
+	xsAgentFunc = "xenstore-conformance-agent"
+	xsConsole   = "/dev/hvc0"
+)
+
+var _ = RegisterDomUFunc(xsAgentFunc, func(args []string) int {
+	// Never outlive the test that drives us.
+	time.AfterFunc(90*time.Second, func() {
+		fmt.Fprintln(os.Stderr, "agent: no quit request within 90s")
+		os.Exit(4)
+	})
+	con, err := os.OpenFile(xsConsole, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "agent: %v\n", err)
+		return 2
+	}
+	fmt.Println("agent: console open")
+	if err := makeRaw(con); err != nil {
+		fmt.Fprintf(os.Stderr, "agent: raw mode on %s: %v\n", xsConsole, err)
+		return 2
+	}
+	tap := conformance.NewTap()
+	c, err := xenstore.DialXenbus(xenstore.XenbusPath, &xenstore.Config{Trace: tap})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "agent: %v\n", err)
+		return 2
+	}
+	ex := conformance.NewExecutor(c, tap)
+	defer ex.Close()
+	start := time.Now()
+	err = conformance.ServeAgent(context.Background(), con, con, ex)
+	fmt.Printf("agent: served for %s: %v\n", time.Since(start).Round(time.Millisecond), err)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "agent: last trace lines:\n%s\n", strings.Join(tap.Recent(), "\n"))
+		return 1
+	}
+	return 0
+})
+
+// makeRaw puts a terminal in raw mode (cfmakeraw): no echo, no line
+// editing or length limit, no character translation.
+func makeRaw(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		tio, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+		if err != nil {
+			serr = err
+			return
+		}
+		tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON | unix.IXOFF
+		tio.Oflag &^= unix.OPOST
+		tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+		tio.Cflag &^= unix.CSIZE | unix.PARENB
+		tio.Cflag |= unix.CS8
+		tio.Cc[unix.VMIN] = 1
+		tio.Cc[unix.VTIME] = 0
+		serr = unix.IoctlSetTermios(int(fd), unix.TCSETS, tio)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+func dialXenstored() (io.ReadWriteCloser, error) { return net.Dial("unix", xenstore.SocketPath) }
+
+// xsRun is what the driver collected: each scenario's transcript or the
+// harness error that stopped it.
+type xsRun struct {
+	logf        func(format string, args ...any)
+	transcripts map[string]string
+	errs        map[string]error
+	domUWatches int
+	took        map[string]time.Duration
+}
+
+// driveScenarios runs the dom0 scenarios, then waits for the agent in the
+// domU called name and runs the guest scenarios through it. It does not
+// touch t: it runs beside RunFuncInDomU.
+func driveScenarios(ctx context.Context, name string, logf func(string, ...any)) *xsRun {
+	run := &xsRun{logf: logf, transcripts: map[string]string{}, errs: map[string]error{}, took: map[string]time.Duration{}}
+	env := &conformance.Env{Daemon: Daemon(), DialDom0: dialXenstored}
+	var guest []*conformance.Scenario
+	t0 := time.Now()
+	for _, sc := range conformance.Scenarios() {
+		if sc.DomU {
+			guest = append(guest, sc)
+			continue
+		}
+		start := time.Now()
+		run.transcripts[sc.Name], run.errs[sc.Name] = conformance.Run(ctx, sc, env)
+		run.took[sc.Name] = time.Since(start)
+		run.logf("scenario %s: %s, error %v", sc.Name, run.took[sc.Name].Round(time.Millisecond), run.errs[sc.Name])
+	}
+	run.logf("dom0 scenarios: %s", time.Since(t0).Round(time.Millisecond))
+
+	fail := func(err error) *xsRun {
+		run.logf("guest scenarios not run: %v", err)
+		exec.Command("xl", "destroy", name).Run() // the agent waits for nobody
+		for _, sc := range guest {
+			run.errs[sc.Name] = err
+		}
+		return run
+	}
+	t1 := time.Now()
+	remote, id, closeCon, err := connectAgent(ctx, name, run)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeCon()
+	run.logf("agent in domU %d answered after %s", id, time.Since(t1).Round(time.Millisecond))
+	k, err := domainWatches(ctx, id)
+	if err != nil {
+		remote.Do(ctx, conformance.Op{Kind: conformance.OpQuit})
+		return fail(err)
+	}
+	run.domUWatches = k
+	env.DomU, env.DomUID, env.DomUWatches = remote, id, k
+	for _, sc := range guest {
+		start := time.Now()
+		run.transcripts[sc.Name], run.errs[sc.Name] = conformance.Run(ctx, sc, env)
+		run.took[sc.Name] = time.Since(start)
+		run.logf("scenario %s: %s, error %v", sc.Name, run.took[sc.Name].Round(time.Millisecond), run.errs[sc.Name])
+	}
+	remote.Do(ctx, conformance.Op{Kind: conformance.OpQuit})
+	return run
+}
+
+// connectAgent waits for the domU, opens its console (the pty xenconsoled
+// gives it) and waits until the agent answers.
+func connectAgent(ctx context.Context, name string, run *xsRun) (*conformance.Remote, uint32, func(), error) {
+	deadline := time.Now().Add(70 * time.Second)
+	var id uint32
+	var tty string
+	for {
+		if time.Now().After(deadline) {
+			return nil, 0, nil, fmt.Errorf("domU %s or its console did not appear within 70s", name)
+		}
+		out, err := exec.Command("xl", "domid", name).Output()
+		if err == nil {
+			n, _ := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 32)
+			id = uint32(n)
+			p, err := exec.Command("xenstore-read", fmt.Sprintf("/local/domain/%d/console/tty", id)).Output()
+			if err == nil && len(strings.TrimSpace(string(p))) > 0 {
+				tty = strings.TrimSpace(string(p))
+				run.logf("domU %s is domain %d, console %s", name, id, tty)
+				break
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	con, err := os.OpenFile(tty, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if err := makeRaw(con); err != nil {
+		con.Close()
+		return nil, 0, nil, fmt.Errorf("raw mode on %s: %w", tty, err)
+	}
+	var mu sync.Mutex
+	noise := 0
+	remote := conformance.NewRemote(bufio.NewReader(con), con)
+	remote.Noise = func(line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if noise++; noise <= 100 {
+			run.logf("console: %q", line)
+		}
+	}
+	// The agent starts once the domU's init is up; until it has the
+	// console in raw mode our requests may be lost.
+	remote.Timeout = 2 * time.Second
+	for {
+		r := remote.Do(ctx, conformance.Op{Kind: conformance.OpSync})
+		if !strings.HasPrefix(r.Text, "harness:") {
+			break
+		}
+		if time.Now().After(deadline) {
+			con.Close()
+			return nil, 0, nil, fmt.Errorf("the agent in domU %s did not answer on %s: %s", name, tty, r.Text)
+		}
+	}
+	remote.Timeout = 60 * time.Second
+	return remote, id, func() { con.Close() }, nil
+}
+
+// domainWatches asks the daemon how many watches domain id holds (its
+// kernel registers a few): C xenstored's "quota ID" control command,
+// oxenstored's "watches" listing.
+func domainWatches(ctx context.Context, id uint32) (int, error) {
+	c, err := xenstore.DialSocket(xenstore.SocketPath, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	if Daemon() == "oxenstored" {
+		out, err := c.Control(ctx, "watches")
+		if err != nil {
+			return 0, fmt.Errorf("oxenstored control watches: %w", err)
+		}
+		n := 0
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, fmt.Sprintf("watch D%d:", id)) {
+				n++
+			}
+		}
+		return n, nil
+	}
+	out, err := c.Control(ctx, "quota", strconv.FormatUint(uint64(id), 10))
+	if err != nil {
+		return 0, fmt.Errorf("xenstored control quota %d: %w", id, err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		if ok && strings.TrimSpace(k) == "watches" {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, fmt.Errorf("no watch count in %q", out)
+}
+
+// TestXenXenstoreConformance runs the conformance suite on this boot's
+// daemon: dom0 scenarios over the socket, guest scenarios from inside one
+// domU over its xenbus device.
+func TestXenXenstoreConformance(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	defer cancel()
+	name := "xgo-xenstore-conformance"
+	done := make(chan *xsRun, 1)
+	go func() { done <- driveScenarios(ctx, name, t.Logf) }()
+	start := time.Now()
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile("/var/log/xen/console/guest-" + name + ".log"); err == nil {
+				t.Logf("the domU's console:\n%s", b)
+			}
+		}
+	})
+	d, r := RunFuncInDomU(t, DomUOptions{Name: name, Timeout: 75 * time.Second}, xsAgentFunc)
+	run := <-done
+	t.Logf("daemon %s: scenarios and domU took %s; the domain had %d watches of its kernel", Daemon(),
+		time.Since(start).Round(time.Millisecond), run.domUWatches)
+	if r.ExitCode != 0 {
+		t.Errorf("the agent in the domU failed:\n%s", r)
+	} else {
+		t.Logf("agent: %s", strings.TrimSpace(r.Stdout))
+	}
+	d.Destroy(t)
+
+	for _, sc := range conformance.Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			got := run.transcripts[sc.Name]
+			if err := run.errs[sc.Name]; err != nil {
+				t.Fatalf("%v\ntranscript so far:\n%s", err, got)
+			}
+			t.Logf("%s", run.took[sc.Name].Round(time.Millisecond))
+			if report := conformance.Check(sc, Daemon(), got); report != "" {
+				t.Errorf("%s\nfull transcript:\n%s", report, got)
+			}
+		})
+	}
+}

@@ -76,7 +76,6 @@ type S struct {
 	sc    *Scenario
 	lines []string
 	step  int
-	err   error
 
 	local    map[string]*Executor
 	raws     map[string]*RawConn

@@ -3,9 +3,11 @@ package conformance
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"xgo.dev/xgo/xenstore"
@@ -74,12 +76,23 @@ func (r *RawConn) next(ctx context.Context) (*xenstore.Message, string) {
 			return m, ""
 		default:
 		}
-		return nil, "connection closed by xenstored"
+		return nil, r.endText()
 	case <-t.C:
 		return nil, "no reply within " + rawWait.String()
 	case <-ctx.Done():
 		return nil, "no reply: " + ctx.Err().Error()
 	}
+}
+
+// endText says how the connection ended.
+func (r *RawConn) endText() string {
+	switch {
+	case errors.Is(r.err, xenstore.ErrPayloadTooBig):
+		return "a message announcing more than 4096 payload bytes (unreadable)"
+	case r.err == io.EOF || errors.Is(r.err, syscall.ECONNRESET):
+		return "connection closed by xenstored"
+	}
+	return "connection ended: " + r.err.Error()
 }
 
 // Request sends one message and reads until its reply. It returns, in

@@ -36,6 +36,20 @@
 // PlatformOps issues those directly, e.g. on the simulated host). Xen puts
 // a CPU that comes online into Pool-0, whatever pool it was in before.
 //
+// # Why refuse up front: what Xen 4.17 does (seen in the vmtest lab)
+//
+// Offlining a CPU that is in a pool other than Pool-0 fails with ENODEV,
+// as documented, but also leaves the CPU marked as being unplugged
+// (cpupool_cpu_remove_prologue sets it in cpupool_locked_cpus before it
+// returns, and the failing notifier gets no CPU_DOWN_FAILED). Until Xen
+// reboots, every offline of that CPU is EBUSY (xen-hptool retries for
+// ever) and, once out of its pool, no pool takes it back (ENODEV). Offline
+// therefore never sends such a request; with Evacuate it removes the CPU
+// from its pool first, and it recognises a CPU someone else poisoned this
+// way. Offlining an absent CPU below nr_cpu_ids through sysctl answers
+// EEXIST (cpu_down checks only the id range, then cpu_online), which would
+// read as "already offline": absent CPUs are refused before that, too.
+//
 // # Info and topology
 //
 // ReadInfo and Info format the physinfo, free-CPU and version lines of

@@ -258,7 +258,7 @@ func (o *SimShowOutput) writeText(w io.Writer, t termInfo) error {
 		{"", fmt.Sprintf("online %s, offline %s, free %s", none(c.Online), none(c.Offline), none(c.Free))},
 	}
 	if c.Stranded != "" {
-		kv = append(kv, []string{"", fmt.Sprintf("stranded %s: a refused offline left them unusable until xgo sim reset", c.Stranded)})
+		kv = append(kv, []string{"", fmt.Sprintf("stranded %s (a refused offline, as on Xen 4.17: no pool takes it, it cannot go offline; xgo sim reset reboots)", c.Stranded)})
 	}
 	kv = append(kv,
 		[]string{"Memory", fmt.Sprintf("%d MiB, %d MiB free", o.MemoryMiB.Total, o.MemoryMiB.Free)},

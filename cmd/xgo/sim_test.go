@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -361,5 +363,41 @@ func TestSimConcurrentMoves(t *testing.T) {
 	}
 	if len(infos) != 3 {
 		t.Errorf("%d pools, want 3", len(infos))
+	}
+}
+
+// TestSimShowStranded: sim show names a CPU a refused offline stranded,
+// and sim reset frees it.
+func TestSimShowStranded(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	if err := xensim.Init(path, xensim.LabSpec()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := xensim.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Host()
+	id, _ := h.CpupoolCreate(hypercall.PoolAny, hypercall.SchedCredit)
+	if err := errors.Join(h.CpupoolRemoveCPU(0, 3), h.CpupoolAddCPU(id, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.CPUHotplug(hypercall.HotplugOffline, 3); !errors.Is(err, syscall.Errno(19)) {
+		t.Fatalf("offline cpu 3 of pool %d: %v, want ENODEV", id, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := simEnvDeps(t, path)
+	if r := runXgo(t, d, "sim", "show"); r.code != 0 || !strings.Contains(r.stdout, "\n            stranded 3 (a refused offline, as on Xen 4.17:") {
+		t.Errorf("sim show: %+v", r)
+	}
+	if r := runXgo(t, d, "sim", "show", "-o", "json"); !strings.Contains(r.stdout, `"stranded": "3"`) {
+		t.Errorf("sim show -o json: %+v", r)
+	}
+	runXgo(t, d, "sim", "reset")
+	if r := runXgo(t, d, "sim", "show", "-o", "json"); strings.Contains(r.stdout, `"stranded"`) {
+		t.Errorf("after sim reset: %+v", r)
 	}
 }

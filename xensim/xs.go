@@ -116,16 +116,18 @@ func bootStore(ctx context.Context, c *xenstore.Conn, srv *xenstored.Server, h *
 		if d.Domid == 0 {
 			continue
 		}
-		if err := createDomainNodes(ctx, c, d); err != nil {
+		introduce := func() { srv.IntroduceDomain(uint32(d.Domid)) }
+		if err := createDomainNodes(ctx, c, d, introduce); err != nil {
 			return fmt.Errorf("xensim: xenstore nodes of %s: %w", d.Name, err)
 		}
-		srv.IntroduceDomain(uint32(d.Domid))
 	}
 	return nil
 }
 
-// createDomainNodes writes a guest's nodes as xl create does.
-func createDomainNodes(ctx context.Context, c *xenstore.Conn, d hwDomain) error {
+// createDomainNodes writes a guest's nodes as xl create does, introducing
+// the domain where libxl__build_post does; then what the guest's Linux and
+// xenconsoled write as it boots.
+func createDomainNodes(ctx context.Context, c *xenstore.Conn, d hwDomain, introduce func()) error {
 	domid := uint32(d.Domid)
 	dom := "/local/domain/" + strconv.FormatUint(uint64(domid), 10)
 	uuid := formatUUID(d.uuid)
@@ -187,9 +189,13 @@ func createDomainNodes(ctx context.Context, c *xenstore.Conn, d hwDomain) error 
 	if err != nil {
 		return err
 	}
+	// initiate_domain_create: store_libxl_entry, outside a transaction.
+	if err := write(ctx, c, lx+"/dm-version", "qemu_xen"); err != nil {
+		return err
+	}
 
 	// libxl__build_post: the domain's entries and the /vm entries.
-	return c.Transact(ctx, func(t *xenstore.Tx) error {
+	err = c.Transact(ctx, func(t *xenstore.Tx) error {
 		video := uint64(0)
 		if d.hvm {
 			video = 8192
@@ -229,6 +235,78 @@ func createDomainNodes(ctx context.Context, c *xenstore.Conn, d hwDomain) error 
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	introduce() // libxl__build_post: xs_introduce_domain
+
+	// domcreate_launch_dm: the primary console, served by xenconsoled in
+	// dom0 (init_console_info), as libxl__device_console_add and
+	// libxl__device_generic_add write it in one transaction. Console 0's
+	// frontend directory is read-only to the guest.
+	fe := dom + "/console"
+	be := "/local/domain/0/backend/console/" + strconv.FormatUint(uint64(domid), 10) + "/0"
+	dev := lx + "/device/console/0"
+	bents := [][2]string{{"frontend-id", strconv.FormatUint(uint64(domid), 10)}, {"online", "1"}, {"state", "1"}, {"protocol", "vt100"}}
+	err = c.Transact(ctx, func(t *xenstore.Tx) error {
+		if err := rmQuiet(ctx, t, dev); err != nil {
+			return err
+		}
+		steps := []func() error{
+			func() error { return write(ctx, t, dev+"/frontend", fe) },
+			func() error { return write(ctx, t, dev+"/backend", be) },
+			func() error { return rmQuiet(ctx, t, fe) },
+			func() error { return mknod(ctx, t, fe, roperm(domid)) },
+			func() error { return write(ctx, t, fe+"/backend", be) },
+			func() error {
+				return writePerms(ctx, t, fe+"/backend-id", "0", xenstore.Perms{{Access: xenstore.AccessNone, Domain: domid}, {Access: xenstore.AccessRead, Domain: 0}})
+			},
+		}
+		for _, e := range [][2]string{{"limit", "1048576"}, {"type", "xenconsoled"}, {"output", "pty"}, {"tty", ""},
+			{"port", "2"}, {"ring-ref", strconv.FormatUint(0xfefff-uint64(domid)*0x100-1, 10)}} {
+			steps = append(steps, func() error { return writePerms(ctx, t, fe+"/"+e[0], e[1], roperm(domid)) })
+		}
+		steps = append(steps,
+			func() error { return rmQuiet(ctx, t, be) },
+			func() error { return mknod(ctx, t, be, roperm(domid)) },
+			func() error { return write(ctx, t, be+"/frontend", fe) })
+		for _, e := range bents {
+			steps = append(steps, func() error { return write(ctx, t, be+"/"+e[0], e[1]) })
+		}
+		for _, e := range bents {
+			steps = append(steps, func() error { return write(ctx, t, dev+"/"+e[0], e[1]) })
+		}
+		for _, s := range steps {
+			if err := s(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// xenconsoled gives the console a pty; the guest's Linux announces
+	// its shutdown features (drivers/xen/manage.c setup_shutdown_watcher).
+	writes := [][2]string{{fe + "/tty", "/dev/pts/" + strconv.FormatUint(uint64(domid-1), 10)}}
+	for _, f := range []string{"poweroff", "reboot", "suspend"} {
+		writes = append(writes, [2]string{dom + "/control/feature-" + f, "1"})
+	}
+	for _, w := range writes {
+		if err := write(ctx, c, w[0], w[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePerms is libxl__xs_writev_perms for one node: write it, then set
+// its permissions.
+func writePerms(ctx context.Context, t xsOps, path, value string, perms xenstore.Perms) error {
+	if err := write(ctx, t, path, value); err != nil {
+		return err
+	}
+	return t.SetPerms(ctx, path, perms)
 }
 
 // storeNode is one saved XenStore node.

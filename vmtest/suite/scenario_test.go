@@ -28,6 +28,7 @@ func TestXenScenarios(t *testing.T) {
 	d := StartDomU(t, DomUOptions{})
 	t.Run("lab-spec", func(t *testing.T) { checkLabSpec(t, x, uint16(d.ID)) })
 	t.Run("lab-spec-cli", compareCLI)
+	t.Run("lab-spec-xenstore", func(t *testing.T) { compareDomUStore(t, d.ID) })
 	scenario.RunT(t, x, scenario.Env{Name: "xen lab " + Daemon(), DomU: uint16(d.ID)})
 }
 
@@ -232,4 +233,93 @@ func infoKeys(t *testing.T, text string) string {
 		keep = append(keep, line)
 	}
 	return strings.Join(keep, "\n")
+}
+
+// compareDomUStore compares the XenStore nodes xl create left for the lab
+// domU (its home, its /libxl and /vm entries, its console backend) with
+// those the simulator writes for the lab spec's domain 1: the same paths
+// with the same permissions and, but for what names this domain instance
+// (domid, uuid, name, ports, rings, pty, start time, kernel paths), the
+// same values. The lab domU's init writes data/xgo-state for the lab's
+// own use; it is not compared.
+func compareDomUStore(t *testing.T, domid int) {
+	XgoPath(t)
+	sim := "--sim=" + filepath.Join(t.TempDir(), "lab.yaml")
+	if r := Xgo(t, sim, "sim", "init", "--lab"); r.ExitCode != 0 {
+		t.Fatalf("%s", r)
+	}
+	tree := func(domid string, extra ...string) []string {
+		vm := strings.TrimSpace(Xgo(t, append(extra, "xenstore", "read", "/local/domain/"+domid+"/vm")...).Stdout)
+		var lines []string
+		for _, root := range []string{"/local/domain/" + domid, "/libxl/" + domid, vm, "/local/domain/0/backend/console/" + domid} {
+			r := Xgo(t, append(extra, "xenstore", "ls", "-f", "-p", root)...)
+			if r.ExitCode != 0 {
+				t.Fatalf("%s", r)
+			}
+			for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+				if n := normaliseNode(l, domid, vm); !strings.HasPrefix(n, "/local/domain/D/data/xgo-") {
+					lines = append(lines, n)
+				}
+			}
+		}
+		return lines
+	}
+	real, simulated := tree(fmt.Sprint(domid)), tree("1", sim)
+	t.Logf("xl create wrote %d nodes for the domU, the simulator %d", len(real), len(simulated))
+	inSim := map[string]bool{}
+	for _, l := range simulated {
+		inSim[l] = true
+	}
+	inReal := map[string]bool{}
+	for _, l := range real {
+		inReal[l] = true
+		if !inSim[l] {
+			t.Errorf("only on Xen:   %s", l)
+		}
+	}
+	for _, l := range simulated {
+		if !inReal[l] {
+			t.Errorf("only simulated: %s", l)
+		}
+	}
+}
+
+// instanceKeys are the nodes whose values name this domain instance.
+var instanceKeys = map[string]bool{"vm": true, "name": true, "uuid": true, "domid": true, "store/port": true,
+	"store/ring-ref": true, "start_time": true, "image/kernel": true, "image/ramdisk": true, "image/cmdline": true,
+	"console/port": true, "console/ring-ref": true, "console/tty": true}
+
+// normaliseNode rewrites one line of xenstore ls -f -p: the domain's id and
+// vm path become D and /vm/U in paths, values and permissions, and
+// instance values are dropped.
+func normaliseNode(line, domid, vm string) string {
+	path, rest, _ := strings.Cut(line, " = ")
+	value, perms, _ := strings.Cut(rest, "   (")
+	ids := strings.NewReplacer("/local/domain/"+domid+"/", "/local/domain/D/", "/libxl/"+domid+"/", "/libxl/D/",
+		"/backend/console/"+domid+"/", "/backend/console/D/")
+	path = ids.Replace(path + "/")
+	path = strings.TrimSuffix(path, "/")
+	value = ids.Replace(value)
+	if value == `"`+domid+`"` && strings.HasSuffix(path, "/frontend-id") {
+		value = `"D"`
+	}
+	if vm != "" {
+		path = strings.Replace(path, vm, "/vm/U", 1)
+	}
+	rel := path
+	for _, p := range []string{"/local/domain/D/", "/vm/U/"} {
+		rel = strings.TrimPrefix(rel, p)
+	}
+	if instanceKeys[rel] {
+		value = "…"
+	}
+	perms = strings.TrimSuffix(perms, ")")
+	var ps []string
+	for _, p := range strings.Split(perms, ",") {
+		if p[1:] == domid {
+			p = p[:1] + "D"
+		}
+		ps = append(ps, p)
+	}
+	return path + " = " + value + " (" + strings.Join(ps, ",") + ")"
 }

@@ -55,7 +55,7 @@ func (r *RawConn) Closed() bool {
 	}
 }
 
-const rawWait = 5 * time.Second
+const rawWait = 3 * time.Second
 
 // next returns the next message, or nil when the connection ended or
 // nothing came within rawWait.

@@ -226,6 +226,9 @@ func (s *S) quiet(name string, op Op) string {
 // record adds step line text, then the events every connection with
 // watches received, connection by connection.
 func (s *S) record(who, what, result string, own string, ownEvents []string) {
+	if strings.HasPrefix(result, "harness:") {
+		s.fail("%s: %s: %s", who, what, result)
+	}
 	s.step++
 	s.lines = append(s.lines, fmt.Sprintf("%02d %s: %s -> %s", s.step, who, shorten(s.norm(what)), shorten(s.norm(result))))
 	for _, name := range s.order {
@@ -345,7 +348,9 @@ func (c *C) do(what string, op Op) string {
 	s := c.s
 	op.Path = s.expand(op.Path)
 	op.Perms = s.expandPerms(op.Perms)
-	op.Tx = c.tx
+	if op.Kind != OpBegin {
+		op.Tx = c.tx
+	}
 	if c.unless != "" && s.env.Daemon == c.unless {
 		s.record(c.who(), what, "not sent to "+c.unless+": "+c.why, "", nil)
 		return ""
@@ -495,8 +500,19 @@ func (c *C) Step(what, result string) {
 // R is a raw privileged connection: requests as given, every message
 // received recorded in wire order.
 type R struct {
-	s    *S
-	name string
+	s      *S
+	name   string
+	unless string
+	why    string
+}
+
+// Unless returns a handle whose requests are not sent when the suite runs
+// against daemon (recorded as "not sent" with why): for requests that
+// leave that daemon's connection out of step.
+func (r *R) Unless(daemon, why string) *R {
+	cp := *r
+	cp.unless, cp.why = daemon, why
+	return &cp
 }
 
 // Send sends one request; payload parts are joined with NULs, each
@@ -517,6 +533,10 @@ func (r *R) SendBytes(typ xenstore.MsgType, tx uint32, payload []byte) string {
 		what += " tx=T"
 	}
 	what += " " + Quote(payload)
+	if r.unless != "" && s.env.Daemon == r.unless {
+		s.record(r.name, what, "not sent to "+r.unless+": "+r.why, "", nil)
+		return ""
+	}
 	msgs := conn.Request(s.ctx, typ, tx, payload)
 	res := strings.Join(msgs, ", then ")
 	s.record(r.name, what, res, r.name, r.syncOwn(conn))

@@ -22,7 +22,6 @@ func init() {
 			d.Read(p)
 			r := s.Raw("raw")
 			r.SendBytes(xenstore.TypeWrite, 0, []byte(p+"\x00"+fill(4096)))
-			r.SendOversized(xenstore.TypeWrite, 4097)
 			r.Send(xenstore.TypeRead, 0, p)
 
 			s.Note("a node with 160 children of 30-byte names: 4960 bytes of names")
@@ -41,10 +40,16 @@ func init() {
 			d.Step("write 160 children of "+dir+" in one transaction", okOr(err))
 			big := s.Conn("dom0-dir")
 			big.Dir(dir)
-			r.Send(xenstore.TypeDirectory, 0, dir)
+			rd := s.Raw("raw-dir")
+			rd.Send(xenstore.TypeDirectory, 0, dir)
 			r.Send(xenstore.TypeDirectoryPart, 0, dir, "5000")
-			big.Rm(dir)
-			big.Dir(s.Path(""))
+			d.Rm(dir)
+			d.Dir(s.Path(""))
+
+			s.Note("last: a header announcing more than 4096 bytes")
+			rb := s.Raw("raw-big")
+			rb.SendOversized(xenstore.TypeWrite, 4097)
+			rb.Send(xenstore.TypeRead, 0, p)
 		},
 	})
 
@@ -99,7 +104,7 @@ func init() {
 			}
 			r.Send(xenstore.TypeGetDomainPath, 0, "1", "2")
 			r.SendBytes(xenstore.TypeGetDomainPath, 0, []byte("5"))
-			r.SendBytes(xenstore.TypeGetDomainPath, 0, nil)
+			r.Unless(DaemonOCaml, emptyPayloadWhy).SendBytes(xenstore.TypeGetDomainPath, 0, nil)
 			for _, a := range []string{"", "abc", "0", "32000", "32752", "-1"} {
 				r.Send(xenstore.TypeIsDomainIntroduced, 0, a)
 			}
@@ -128,7 +133,7 @@ func init() {
 			r.Send(xenstore.TypeRead, 0, s.Path("y"))
 			r.SendBytes(xenstore.TypeMkdir, 0, []byte(s.Path("m")))
 			r.Send(xenstore.TypeMkdir, 0, s.Path("m"), "extra")
-			r.SendBytes(xenstore.TypeRm, 0, nil)
+			r.Unless(DaemonOCaml, emptyPayloadWhy).SendBytes(xenstore.TypeRm, 0, nil)
 			r.Send(xenstore.TypeDirectory, 0, s.Path("x"), "extra")
 			r.Send(xenstore.TypeGetPerms, 0, s.Path("x"), "extra")
 			r.Send(xenstore.TypeResetWatches, 0, "")
@@ -136,3 +141,8 @@ func init() {
 		},
 	})
 }
+
+// emptyPayloadWhy is why requests with an empty payload are sent to
+// oxenstored only once (READ in "errors"): it answers such a request only
+// when the next one arrives, so each costs a reply timeout.
+const emptyPayloadWhy = "it answers an empty payload only when the next request arrives (see errors)"

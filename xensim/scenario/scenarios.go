@@ -20,6 +20,14 @@ const (
 // DomHome is the pool the domU was in at the start.
 var DomHome = Pool{"the domU's pool", func(c *C) uint32 { return c.start.domain(c.env.DomU).Cpupool }}
 
+// spareSched is the scheduler of the pools a scenario moves CPUs into when
+// the scheduler is not what it checks: credit2. On Xen 4.17 under QEMU,
+// adding a pCPU to a credit pool can crash the hypervisor (csched_tick
+// runs before its per-CPU data is set up: docs/xen-behaviour.md), a race
+// real Xen loses at random, so the lab keeps such additions to the
+// scenarios that test credit itself.
+const spareSched = credit2
+
 // withPool creates pool name with sched and moves spare i into it.
 func withPool(name string, sched hypercall.Scheduler, spare int) []Step {
 	return []Step{Create(name, sched), Move(Spare(spare), Pool0, Named(name))}
@@ -172,9 +180,9 @@ func hotplugScenarios() []Scenario {
 		"an onlined CPU joins Pool-0, never the pool it was in before it went offline",
 		srcPoolAdd, Needs{Spares: 1},
 		func(p Path) []Step {
-			return steps(withPool("a", credit, 0), Remove(Named("a"), Spare(0)),
+			return steps(withPool("a", spareSched, 0), Remove(Named("a"), Spare(0)),
 				Offline(p, Spare(0)), Online(p, Spare(0)),
-				InPool(Spare(0), Pool0), PoolIs(Named("a"), credit, 0, 0))
+				InPool(Spare(0), Pool0), PoolIs(Named("a"), spareSched, 0, 0))
 		})...)
 
 	add(perPath("hotplug/addcpu-offline-cpu",
@@ -443,15 +451,15 @@ func cpupoolScenarios() []Scenario {
 			Name: "cpupool/destroy-with-cpu", Rule: "DESTROY of a pool that still has a CPU fails with EBUSY; empty, it succeeds",
 			Source: srcSysctl + " DESTROY, cpupool_destroy",
 			Needs:  Needs{Spares: 1},
-			Steps: steps(withPool("a", credit, 0), Destroy(Named("a")).Fails(EBUSY), PoolIs(Named("a"), credit, 1, 0),
+			Steps: steps(withPool("a", spareSched, 0), Destroy(Named("a")).Fails(EBUSY), PoolIs(Named("a"), spareSched, 1, 0),
 				Move(Spare(0), Named("a"), Pool0), Destroy(Named("a")), NoSuchPool(Named("a"))),
 		},
 		{
 			Name: "cpupool/destroy-with-domain", Rule: "DESTROY of a pool that has a domain fails with EBUSY",
 			Source: srcSysctl + " DESTROY, cpupool_destroy",
 			Needs:  Needs{Spares: 1, DomU: true},
-			Steps: steps(withPool("a", credit, 0), MoveDom(DomU, Named("a")), Destroy(Named("a")).Fails(EBUSY),
-				PoolIs(Named("a"), credit, 1, 1)),
+			Steps: steps(withPool("a", spareSched, 0), MoveDom(DomU, Named("a")), Destroy(Named("a")).Fails(EBUSY),
+				PoolIs(Named("a"), spareSched, 1, 1)),
 		},
 		{
 			Name: "cpupool/destroy-pool0", Rule: "Pool-0 cannot be destroyed: it always holds CPU 0 (EBUSY)",
@@ -498,14 +506,14 @@ func cpupoolScenarios() []Scenario {
 		{
 			Name: "cpupool/addcpu-busy-cpu", Rule: "ADDCPU of a CPU that is not free (in Pool-0 or another pool) fails with ENODEV",
 			Source: srcSysctl + " ADDCPU", Needs: Needs{Spares: 2},
-			Steps: steps(Create("a", credit), Add(Named("a"), Spare(0)).Fails(ENODEV), Add(Pool0, Spare(0)).Fails(ENODEV),
+			Steps: steps(Create("a", spareSched), Add(Named("a"), Spare(0)).Fails(ENODEV), Add(Pool0, Spare(0)).Fails(ENODEV),
 				Add(Named("a"), CPU0).Fails(ENODEV), Move(Spare(1), Pool0, Named("a")), Add(Named("a"), Spare(1)).Fails(ENODEV),
 				Add(Pool0, Spare(1)).Fails(ENODEV), InPool(Spare(1), Named("a")), InPool(Spare(0), Pool0)),
 		},
 		{
 			Name: "cpupool/addcpu-any", Rule: "ADDCPU with PAR_ANY takes the first free CPU, and fails with ENODEV when none is free",
 			Source: srcSysctl + " ADDCPU", Needs: Needs{Spares: 2},
-			Steps: steps(Create("a", credit), Expect("ADDCPU of any cpu with none free is ENODEV (if none is free at the start)", func(c *C) error {
+			Steps: steps(Create("a", spareSched), Expect("ADDCPU of any cpu with none free is ENODEV (if none is free at the start)", func(c *C) error {
 				if c.start.free.Len() != 0 {
 					return nil
 				}
@@ -542,7 +550,7 @@ func cpupoolScenarios() []Scenario {
 		{
 			Name: "cpupool/rmcpu-not-member", Rule: "RMCPU of a CPU that is not in that pool fails with EADDRNOTAVAIL (not the ENODEV the header comment says)",
 			Source: srcSysctl + " RMCPU, cpupool_unassign_cpu_start", Needs: Needs{Spares: 2},
-			Steps: steps(withPool("a", credit, 0), Remove(Named("a"), Spare(1)).Fails(EADDRNOTAVAIL),
+			Steps: steps(withPool("a", spareSched, 0), Remove(Named("a"), Spare(1)).Fails(EADDRNOTAVAIL),
 				Remove(Pool0, Spare(0)).Fails(EADDRNOTAVAIL), Remove(Named("a"), CPU0).Fails(EADDRNOTAVAIL),
 				Remove(Pool0, Spare(1)), Remove(Pool0, Spare(1)).Fails(EADDRNOTAVAIL), IsFree(Spare(1))),
 		},
@@ -556,8 +564,8 @@ func cpupoolScenarios() []Scenario {
 		{
 			Name: "cpupool/rmcpu-makes-cpu-free", Rule: "a removed CPU becomes free; it does not go back to Pool-0",
 			Source: srcSysctl + " RMCPU, cpupool_unassign_cpu_finish", Needs: Needs{Spares: 1},
-			Steps: steps(withPool("a", credit, 0), Remove(Named("a"), Spare(0)), IsFree(Spare(0)), PoolCPUs(Pool0, -1),
-				PoolIs(Named("a"), credit, 0, 0)),
+			Steps: steps(withPool("a", spareSched, 0), Remove(Named("a"), Spare(0)), IsFree(Spare(0)), PoolCPUs(Pool0, -1),
+				PoolIs(Named("a"), spareSched, 0, 0)),
 		},
 		{
 			Name: "cpupool/rmcpu-any", Rule: "RMCPU with PAR_ANY removes the pool's last CPU; on an empty pool it fails with EINVAL",
@@ -580,7 +588,7 @@ func cpupoolScenarios() []Scenario {
 		{
 			Name: "cpupool/movedomain-dom0", Rule: "dom0 cannot move itself: MOVEDOMAIN of the caller fails with EPERM, even into its own pool",
 			Source: srcSysctl + " MOVEDOMAIN, rcu_lock_remote_domain_by_id", Needs: Needs{Spares: 1},
-			Steps: steps(withPool("a", credit, 0), MoveDom(Dom0, Named("a")).Fails(EPERM), MoveDom(Dom0, Pool0).Fails(EPERM),
+			Steps: steps(withPool("a", spareSched, 0), MoveDom(Dom0, Named("a")).Fails(EPERM), MoveDom(Dom0, Pool0).Fails(EPERM),
 				DomIn(Dom0, Pool0), NDom(Named("a"), 0)),
 		},
 		{
@@ -597,9 +605,9 @@ func cpupoolScenarios() []Scenario {
 		{
 			Name: "cpupool/movedomain-round-trip", Rule: "MOVEDOMAIN moves a domain between pools; both pools' n_dom and the domain's cpupool follow",
 			Source: srcSysctl + " MOVEDOMAIN, cpupool_move_domain_locked", Needs: Needs{Spares: 1, DomU: true},
-			Steps: steps(withPool("a", credit, 0), MoveDom(DomU, Named("a")), DomIn(DomU, Named("a")), NDom(DomHome, -1),
-				PoolIs(Named("a"), credit, 1, 1), MoveDom(DomU, DomHome), DomIn(DomU, DomHome), NDom(DomHome, 0),
-				PoolIs(Named("a"), credit, 1, 0)),
+			Steps: steps(withPool("a", spareSched, 0), MoveDom(DomU, Named("a")), DomIn(DomU, Named("a")), NDom(DomHome, -1),
+				PoolIs(Named("a"), spareSched, 1, 1), MoveDom(DomU, DomHome), DomIn(DomU, DomHome), NDom(DomHome, 0),
+				PoolIs(Named("a"), spareSched, 1, 0)),
 		},
 		{
 			Name: "cpupool/movedomain-resets-sched-params", Rule: "a domain moved to another pool gets the new scheduler's default parameters (weight 256, cap 0)",

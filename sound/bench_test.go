@@ -119,8 +119,9 @@ func BenchmarkList2x3(b *testing.B) {
 
 // TestAttachRequests pins the cost of an attach: the domain lookup (one
 // name read per domain), one transaction with 8 directory reads, a look
-// for a stale error report and the 32 writes, mkdirs and permission changes that make the device's 41
-// nodes (the PCM and stream directories come with their first key).
+// for a stale error report and the 32 writes, mkdirs and permission
+// changes that make the device's 36 nodes (the PCM and stream
+// directories come with their first key).
 func TestAttachRequests(t *testing.T) {
 	t.Parallel()
 	s, err := xensim.New(nil)

@@ -492,7 +492,7 @@ func (m *Manager) createStep(ref *PoolRef, s hypercall.Scheduler) Step {
 	}
 }
 
-// recreateStep creates pool ref again with its old id (the undo of a
+// recreate creates pool ref again with its old id (the undo of a
 // destroy).
 func (m *Manager) recreate(ref *PoolRef, s hypercall.Scheduler) error {
 	_, err := m.hv.CpupoolCreate(ref.ID, s)

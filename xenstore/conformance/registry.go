@@ -3,6 +3,7 @@ package conformance
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 var registry = map[string]*Scenario{}
@@ -16,6 +17,7 @@ func register(sc *Scenario) {
 
 // Scenarios returns every scenario, sorted by name.
 func Scenarios() []*Scenario {
+	attach()
 	out := make([]*Scenario, 0, len(registry))
 	for _, k := range sortedKeys(registry) {
 		out = append(out, registry[k])
@@ -24,7 +26,10 @@ func Scenarios() []*Scenario {
 }
 
 // Lookup returns the scenario called name, or nil.
-func Lookup(name string) *Scenario { return registry[name] }
+func Lookup(name string) *Scenario {
+	attach()
+	return registry[name]
+}
 
 // Differences lists every override, sorted by daemon and scenario, for
 // documentation.
@@ -46,4 +51,36 @@ func Differences() []struct {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return strings.Compare(out[i].Daemon, out[j].Daemon) < 0 })
 	return out
+}
+
+// addOverrides records overrides for daemon of a scenario; they are
+// attached when the scenarios are first looked up (init order across
+// files does not matter).
+func addOverrides(name, daemon string, os []Override) {
+	for _, o := range os {
+		o.Daemon = daemon
+		pending = append(pending, pendingOverride{name, o})
+	}
+}
+
+type pendingOverride struct {
+	name string
+	o    Override
+}
+
+var (
+	pending    []pendingOverride
+	attachOnce sync.Once
+)
+
+func attach() {
+	attachOnce.Do(func() {
+		for _, p := range pending {
+			sc := registry[p.name]
+			if sc == nil {
+				panic("conformance: overrides for unknown scenario " + p.name)
+			}
+			sc.Overrides = append(sc.Overrides, p.o)
+		}
+	})
 }

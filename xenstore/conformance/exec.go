@@ -345,6 +345,8 @@ func ErrText(err error) string {
 		return "client refused: invalid permission"
 	case errors.Is(err, xenstore.ErrTxDone):
 		return "client refused: transaction done"
+	case errors.Is(err, xenstore.ErrProtocol):
+		return "client refused the reply: protocol violation"
 	case errors.Is(err, xenstore.ErrDisconnected):
 		return "connection lost"
 	case errors.Is(err, xenstore.ErrClosed):

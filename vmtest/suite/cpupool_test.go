@@ -108,13 +108,13 @@ func restoreLab(t *testing.T) {
 			run("cpupool-destroy", name)
 		}
 	}
-	pools, out := poolLayout(t)
+	pools, _ = poolLayout(t)
 	if _, ok := pools["Pool-0"]; !ok {
 		// A test renamed Pool-0 (numa-split): name it back.
 		for name := range pools {
 			run("cpupool-rename", name, "Pool-0")
 		}
-		pools, out = poolLayout(t)
+		pools, _ = poolLayout(t)
 	}
 	have := map[int]bool{}
 	for _, c := range pools["Pool-0"] {
@@ -125,7 +125,7 @@ func restoreLab(t *testing.T) {
 			run("cpupool-cpu-add", "Pool-0", strconv.Itoa(c))
 		}
 	}
-	if pools, out = poolLayout(t); len(pools) != 1 || len(pools["Pool-0"]) != len(labCPUs) {
+	if pools, out := poolLayout(t); len(pools) != 1 || len(pools["Pool-0"]) != len(labCPUs) {
 		t.Errorf("could not restore the lab's cpupools:\n%s", out)
 	}
 }

@@ -14,15 +14,7 @@ func (x *Xen) domctl(req []byte, cmd uint32, domid uint16, kind Op, op, target s
 	d.Cmd = cmd
 	d.InterfaceVersion = x.abi.Domctl
 	d.Domain = domid
-	_, err := x.do(&call{
-		hc:     hypervisorDomctl,
-		arg:    [2]uint64{uint64(addrOf(req))},
-		kind:   kind,
-		op:     op,
-		target: target,
-		req:    req,
-	})
-	return err
+	return x.doReq(hypervisorDomctl, req, kind, op, target, nil)
 }
 
 // DomainInfo implements Hypervisor with XEN_DOMCTL_getdomaininfo. Before

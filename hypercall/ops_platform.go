@@ -7,16 +7,7 @@ func (x *Xen) platform(req []byte, cmd uint32, kind Op, op, target string, retry
 	p := view[platformOp](req)
 	p.Cmd = cmd
 	p.InterfaceVersion = x.abi.Platform
-	_, err := x.do(&call{
-		hc:     hypervisorPlatformOp,
-		arg:    [2]uint64{uint64(addrOf(req))},
-		kind:   kind,
-		op:     op,
-		target: target,
-		req:    req,
-		retry:  retry,
-	})
-	return err
+	return x.doReq(hypervisorPlatformOp, req, kind, op, target, retry)
 }
 
 // PCPUInfo implements Hypervisor with XENPF_get_cpuinfo.

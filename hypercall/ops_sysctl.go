@@ -7,16 +7,7 @@ func (x *Xen) sysctl(req []byte, cmd uint32, kind Op, op, target string, retry .
 	s := view[sysctlOp](req)
 	s.Cmd = cmd
 	s.InterfaceVersion = x.abi.Sysctl
-	_, err := x.do(&call{
-		hc:     hypervisorSysctl,
-		arg:    [2]uint64{uint64(addrOf(req))},
-		kind:   kind,
-		op:     op,
-		target: target,
-		req:    req,
-		retry:  retry,
-	})
-	return err
+	return x.doReq(hypervisorSysctl, req, kind, op, target, retry)
 }
 
 // Physinfo implements Hypervisor with XEN_SYSCTL_physinfo, decoding the

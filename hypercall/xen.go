@@ -152,6 +152,21 @@ type call struct {
 	retry []retryRule
 }
 
+// doReq issues a hypercall whose only argument is its request struct in
+// hypercall memory, as sysctl, domctl and platform_op all are.
+func (x *Xen) doReq(hc uint64, req []byte, kind Op, op, target string, retry []retryRule) error {
+	_, err := x.do(&call{
+		hc:     hc,
+		arg:    [2]uint64{uint64(addrOf(req))},
+		kind:   kind,
+		op:     op,
+		target: target,
+		req:    req,
+		retry:  retry,
+	})
+	return err
+}
+
 // do is the single place that issues hypercalls. It counts and traces
 // every attempt, retries per the call's rules, and turns a failure into an
 // *OpError. The caller keeps the hypercall buffer alive (it is not Go

@@ -189,9 +189,21 @@ func compareForms(t *testing.T, state string, forms [][]string) int {
 	wg.Wait()
 	for i, f := range forms {
 		x, g := results[i].xl, results[i].xgo
-		if x.Stdout != g.Stdout || x.ExitCode != g.ExitCode {
-			t.Errorf("state %q: %q differs from xl\n--- xl ---\n%s\n--- xgo ---\n%s", state, strings.Join(f, " "), x, g)
+		if x.Stdout == g.Stdout && x.ExitCode == g.ExitCode {
+			continue
 		}
+		// The emulated lab corrupts dom0 processes' memory now and then
+		// when vCPUs share Pool-0's pCPUs (docs/xen-behaviour.md; seen
+		// with xl alone). A difference is therefore run again, one
+		// command at a time: it fails the test only if it persists, and
+		// the first run is logged either way.
+		x2, g2 := Run(t, "xl", f...), Run(t, xgo, f...)
+		if x2.Stdout != g2.Stdout || x2.ExitCode != g2.ExitCode {
+			t.Errorf("state %q: %q differs from xl\n--- xl ---\n%s\n--- xgo ---\n%s", state, strings.Join(f, " "), x2, g2)
+			continue
+		}
+		t.Logf("LAB HAZARD? state %q: %q differed from xl in the parallel run but agrees when run again alone; first run:\n--- xl ---\n%s\n--- xgo ---\n%s",
+			state, strings.Join(f, " "), x, g)
 	}
 	return len(forms)
 }

@@ -345,10 +345,10 @@ func ErrText(err error) string {
 		return "client refused: invalid permission"
 	case errors.Is(err, xenstore.ErrTxDone):
 		return "client refused: transaction done"
+	case errors.Is(err, xenstore.ErrDisconnected):
+		return "connection lost" // also when a reply broke the framing
 	case errors.Is(err, xenstore.ErrProtocol):
 		return "client refused the reply: protocol violation"
-	case errors.Is(err, xenstore.ErrDisconnected):
-		return "connection lost"
 	case errors.Is(err, xenstore.ErrClosed):
 		return "connection closed"
 	case errors.Is(err, xenstore.ErrExist):

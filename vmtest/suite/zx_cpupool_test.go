@@ -1,5 +1,13 @@
 //go:build xenlab
 
+// This file's name makes its tests run after every other test but the
+// quirks (zz_quirks_test.go): they bounce pCPUs between pools hundreds of
+// times and deliberately interrupt RMCPU (EADDRINUSE), and a dom0 process
+// killed by the emulated lab's memory corruption in the middle of a move
+// can leave Xen with a removal pending (cpupool_moving_cpu), which later
+// RMCPUs see as EADDRNOTAVAIL. Running them late keeps the other tests,
+// the simulator's conformance scenarios above all, on a clean host.
+
 package suite
 
 // Lab checks of xgo's cpupool and scheduler commands against xl in the

@@ -76,20 +76,30 @@ func (m *Manager) keepsACPU(ctx context.Context, h *host, leaving map[uint32]cpu
 	return nil
 }
 
+// readPoolCPUs is the start of every cpus-and-a-pool plan: one reading
+// of the host, pool q resolved in it, and the cpu list parsed.
+func (m *Manager) readPoolCPUs(ctx context.Context, q, list string) (*host, Pool, cpuset.Set, error) {
+	h, err := m.readHost(ctx)
+	if err != nil {
+		return nil, Pool{}, cpuset.Set{}, err
+	}
+	pool, err := h.resolve(q)
+	if err != nil {
+		return nil, Pool{}, cpuset.Set{}, err
+	}
+	cpus, err := m.ParseCPUs(list)
+	if err != nil {
+		return nil, Pool{}, cpuset.Set{}, err
+	}
+	return h, pool, cpus, nil
+}
+
 // PlanAddCPUs plans cpupool-cpu-add: the named cpus, which must be free
 // and online, join pool q. Cpus already in q are left alone. Like xl, the
 // plan goes on when Xen refuses one cpu, and fails at the end naming the
 // cpus that were not added (*PartialError).
 func (m *Manager) PlanAddCPUs(ctx context.Context, q, list string) (*CPUPlan, error) {
-	h, err := m.readHost(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := h.resolve(q)
-	if err != nil {
-		return nil, err
-	}
-	cpus, err := m.ParseCPUs(list)
+	h, pool, cpus, err := m.readPoolCPUs(ctx, q, list)
 	if err != nil {
 		return nil, err
 	}
@@ -130,15 +140,7 @@ func (m *Manager) PlanAddCPUs(ctx context.Context, q, list string) (*CPUPlan, er
 // removed; a cpu whose removal Xen interrupted (EAGAIN, EADDRINUSE) is
 // put back into q.
 func (m *Manager) PlanRemoveCPUs(ctx context.Context, q, list string) (*CPUPlan, error) {
-	h, err := m.readHost(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := h.resolve(q)
-	if err != nil {
-		return nil, err
-	}
-	cpus, err := m.ParseCPUs(list)
+	h, pool, cpus, err := m.readPoolCPUs(ctx, q, list)
 	if err != nil {
 		return nil, err
 	}
@@ -173,15 +175,7 @@ func (m *Manager) PlanRemoveCPUs(ctx context.Context, q, list string) (*CPUPlan,
 // source pool with domains keeps at least one cpu. If Xen refuses a step
 // midway, the cpus already moved go back where they were.
 func (m *Manager) PlanMoveCPUs(ctx context.Context, list, q string) (*CPUPlan, error) {
-	h, err := m.readHost(ctx)
-	if err != nil {
-		return nil, err
-	}
-	target, err := h.resolve(q)
-	if err != nil {
-		return nil, err
-	}
-	cpus, err := m.ParseCPUs(list)
+	h, target, cpus, err := m.readPoolCPUs(ctx, q, list)
 	if err != nil {
 		return nil, err
 	}

@@ -213,6 +213,36 @@ type Result struct {
 	// Failed lists the cpus that failed in a best-effort plan (then
 	// Execute also returns a *PartialError).
 	Failed []CPUFailure
+
+	units []unit // what was done, for Undo
+	plan  *Plan
+}
+
+// Undo undoes what the executed plan did, in reverse order, the way
+// Execute undoes the steps before a failed one. It is for callers that
+// run several plans as one job and must roll back a plan that succeeded
+// when a later one fails (package batch). A step with nothing to undo
+// (a XenStore check, a wait) is skipped; the first failure to undo a
+// step does not stop the others, and all failures are returned.
+func (r *Result) Undo(ctx context.Context) error {
+	if r == nil || r.plan == nil {
+		return nil
+	}
+	var errs []error
+	for i := len(r.units) - 1; i >= 0; i-- {
+		u := r.units[i]
+		if u.undo == nil {
+			continue
+		}
+		for _, us := range u.steps {
+			r.plan.m.trace("undo: ", us)
+		}
+		if err := u.undo(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("undoing %q: %w", u.steps[0].String(), err))
+		}
+	}
+	r.units = nil
+	return errors.Join(errs...)
 }
 
 // unit is one executed piece of a plan: a hypercall step, or a XenStore
@@ -234,8 +264,9 @@ func (m *Manager) trace(prefix string, s Step) {
 // is cancelled between steps the plan stops and rolls back; the rollback
 // itself is not cancelled.
 func (p *Plan) Execute(ctx context.Context) (*Result, error) {
-	res := &Result{}
+	res := &Result{plan: p}
 	var done []unit
+	defer func() { res.units = done }()
 	fail := func(s Step, err error) (*Result, error) {
 		bg := context.WithoutCancel(ctx)
 		if s.repair != nil {
@@ -258,6 +289,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 			}
 			se.RolledBack = append(se.RolledBack, u.steps...)
 		}
+		done = nil // undone already: nothing left for Result.Undo
 		return res, se
 	}
 	for i := 0; i < len(p.Steps); {

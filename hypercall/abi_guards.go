@@ -11,6 +11,12 @@ var (
 	_ = [1]struct{}{}[unsafe.Sizeof(ioctlEvtchnBindInterdomain{})-8] // struct ioctl_evtchn_bind_interdomain
 	_ = [1]struct{}{}[unsafe.Sizeof(ioctlEvtchnBindUnboundPort{})-4] // struct ioctl_evtchn_bind_unbound_port
 	_ = [1]struct{}{}[unsafe.Sizeof(ioctlEvtchnPort{})-4]            // struct ioctl_evtchn_{unbind,notify}
+	_ = [1]struct{}{}[unsafe.Sizeof(gntdevGrantRef{})-8]             // struct ioctl_gntdev_grant_ref
+	_ = [1]struct{}{}[unsafe.Sizeof(gntdevMapGrantRef{})-16]         // struct ioctl_gntdev_map_grant_ref without refs[1]
+	_ = [1]struct{}{}[unsafe.Sizeof(gntdevUnmapGrantRef{})-16]       // struct ioctl_gntdev_unmap_grant_ref
+	_ = [1]struct{}{}[unsafe.Sizeof(gntdevUnmapNotify{})-16]         // struct ioctl_gnt{dev,alloc}_unmap_notify
+	_ = [1]struct{}{}[unsafe.Sizeof(gntallocAllocGref{})-16]         // struct ioctl_gntalloc_alloc_gref without gref_ids[1]
+	_ = [1]struct{}{}[unsafe.Sizeof(gntallocDeallocGref{})-16]       // struct ioctl_gntalloc_dealloc_gref
 	_ = [1]struct{}{}[unsafe.Sizeof(sysctlOp{})-136]                 // struct xen_sysctl
 	_ = [1]struct{}{}[unsafe.Sizeof(domctlOp{})-144]                 // struct xen_domctl
 	_ = [1]struct{}{}[unsafe.Sizeof(platformOp{})-136]               // struct xen_platform_op

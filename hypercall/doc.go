@@ -84,7 +84,7 @@
 //
 // XGODEBUG=hypercall (a comma-separated list shared with the rest of xgo,
 // e.g. XGODEBUG=hypercall,xenstore) prints one line per hypercall and
-// event channel ioctl to standard error: the operation, its arguments, the
+// event channel or grant device ioctl to standard error: the operation, its arguments, the
 // result or errno, retries and the duration:
 //
 //	hypercall: sysctl cpupool_op rmcpu [pool 3, cpu 5] = -99 EADDRNOTAVAIL 21µs
@@ -95,4 +95,17 @@
 // ports, notifying, reading pending ports and unmasking them. Note that the
 // dom0 kernel already binds VIRQ_PCPU_STATE, so binding it again fails with
 // EEXIST; watch the xen_cpu sysfs uevents or poll instead.
+//
+// # Grant mapping
+//
+// OpenGntdev returns a *Gntdev (/dev/xen/gntdev), through which a backend
+// maps the pages a guest granted it: Map takes the guest's domain and any
+// number of grant references and makes one MAP_GRANT_REF ioctl and one
+// shared mmap of 4096 bytes per reference. A bad reference fails the
+// whole Map with an *OpError (EINVAL from the driver's mmap) and leaves
+// nothing mapped. GrantMap.Unmap is idempotent; NotifyOnUnmap arms the
+// driver's clear-byte / event notification for when the mapping goes,
+// even by a crash. OpenGntalloc (/dev/xen/gntalloc) is the other side,
+// allocating and granting this domain's pages; the lab uses it to play a
+// frontend inside a guest. Layouts: abi_gntdev.go, abi_gntalloc.go.
 package hypercall

@@ -124,6 +124,12 @@ const (
 	OpEvtchnUnbind
 	OpEvtchnNotify
 	OpEvtchnIO
+	OpGntdevMap
+	OpGntdevMmap
+	OpGntdevUnmap
+	OpGntdevNotify
+	OpGntallocAlloc
+	OpGntallocDealloc
 )
 
 // family is the hypercall (or device) an Op belongs to; it supplies
@@ -137,6 +143,7 @@ const (
 	famSysctl
 	famDomctl
 	famEvtchn
+	famGrant
 )
 
 func (k Op) family() family {
@@ -149,8 +156,10 @@ func (k Op) family() family {
 		return famSysctl
 	case k == OpDomainInfo || k == OpDomainSchedParams:
 		return famDomctl
-	case k >= OpEvtchnBindVIRQ:
+	case k >= OpEvtchnBindVIRQ && k <= OpEvtchnIO:
 		return famEvtchn
+	case k >= OpGntdevMap && k <= OpGntallocDealloc:
+		return famGrant
 	}
 	return famNone
 }
@@ -281,6 +290,34 @@ var opMeanings = map[Op]map[syscall.Errno]meaning{
 	OpEvtchnNotify: {
 		xenEINVAL: {"port is not bound through this handle", nil},
 	},
+	// Linux drivers/xen/gntdev.c gntdev_ioctl_map_grant_ref
+	OpGntdevMap: {
+		xenEINVAL: {"too many grants for the driver's limit (xen_gntdev.limit)", nil},
+		xenENOMEM: {"the kernel is out of memory for the grant map", nil},
+	},
+	// gntdev.c gntdev_mmap, gntdev_map_grant_pages: Xen refused a grant
+	OpGntdevMmap: {
+		xenEINVAL: {"a grant reference is not valid: not granted to this domain, out of the domain's grant table, read-only while a writable mapping was asked, or the domain is gone", nil},
+		xenENOMEM: {"the kernel is out of memory or address space for the mapping", nil},
+	},
+	// gntdev.c gntdev_ioctl_unmap_grant_ref
+	OpGntdevUnmap: {
+		xenENOENT: {"no such mapping index on this handle", nil},
+		xenEINVAL: {"the memory was not a mapping of this handle", nil},
+	},
+	// gntdev.c gntdev_ioctl_notify
+	OpGntdevNotify: {
+		xenEINVAL: {"unknown unmap notification action", nil},
+		xenENOENT: {"the offset is not inside a mapping of this handle, or the event channel port is not bound in this process", nil},
+	},
+	// drivers/xen/gntalloc.c gntalloc_ioctl_alloc
+	OpGntallocAlloc: {
+		xenENOSPC: {"the driver's limit of granted pages (xen_gntalloc.limit) is reached", nil},
+		xenENOMEM: {"out of memory or grant references", nil},
+	},
+	OpGntallocDealloc: {
+		xenEINVAL: {"no such allocation index on this handle", nil},
+	},
 }
 
 // familyMeanings apply to every operation of a hypercall unless the
@@ -363,6 +400,12 @@ var opNames = map[Op]string{
 	OpEvtchnUnbind:          "evtchn unbind",
 	OpEvtchnNotify:          "evtchn notify",
 	OpEvtchnIO:              "evtchn read/write",
+	OpGntdevMap:             "gntdev map_grant_ref",
+	OpGntdevMmap:            "gntdev mmap",
+	OpGntdevUnmap:           "gntdev unmap_grant_ref",
+	OpGntdevNotify:          "gntdev set_unmap_notify",
+	OpGntallocAlloc:         "gntalloc alloc_gref",
+	OpGntallocDealloc:       "gntalloc dealloc_gref",
 }
 
 // String returns the operation's name as errors and traces print it,

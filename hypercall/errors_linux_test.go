@@ -254,7 +254,7 @@ func TestNewOpError(t *testing.T) {
 	if !errors.Is(sim, ErrNotSupported) || !errors.Is(sim, unix.ENOENT) {
 		t.Errorf("%v does not match ErrNotSupported and ENOENT", sim)
 	}
-	for op := OpXenVersion; op <= OpEvtchnIO; op++ {
+	for op := OpXenVersion; op <= OpGntallocDealloc; op++ {
 		if _, ok := opNames[op]; !ok {
 			t.Errorf("Op %d has no name", op)
 		}

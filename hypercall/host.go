@@ -16,6 +16,8 @@ type hostPaths struct {
 	hypercall    string   // hypercall buffer device (Linux ≥ 4.18)
 	capabilities string   // xenfs capabilities file: "control_d" in dom0
 	evtchn       string   // event channel device
+	gntdev       string   // grant mapping device
+	gntalloc     string   // grant allocation device
 }
 
 var defaultPaths = hostPaths{
@@ -25,6 +27,8 @@ var defaultPaths = hostPaths{
 	hypercall:    "/dev/xen/hypercall",
 	capabilities: "/proc/xen/capabilities",
 	evtchn:       "/dev/xen/evtchn",
+	gntdev:       "/dev/xen/gntdev",
+	gntalloc:     "/dev/xen/gntalloc",
 }
 
 // host is how Open looks at the machine; tests replace the functions.

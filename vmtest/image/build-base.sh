@@ -90,6 +90,9 @@ packages=(
 	# depend on what the host happens to have installed.
 	libc6 libgcc-s1 zlib1g liblzma5 libzstd1 libuuid1 libtinfo6 libncurses6
 	busybox-static
+	# The domU's ALSA tools for the vsnd tests: aplay/arecord, the library
+	# and its configuration (/usr/share/alsa).
+	alsa-utils libasound2 libasound2-data
 )
 
 kernel_package() {
@@ -247,10 +250,16 @@ skeleton() {
 	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$dest/etc/ld.so.conf"
 }
 
-# --- the domU root: busybox, the xenstore client, /init
+# --- the domU root: busybox, the xenstore client, aplay/arecord, /init
 skeleton "$domu"
-copy_with_libs "$domu" "$x/usr/bin/xenstore"
+copy_with_libs "$domu" "$x/usr/bin/xenstore" "$x/usr/bin/aplay"
 cp -a "$x"/usr/bin/xenstore-* "$domu/usr/bin/"
+# arecord is a link to aplay, which picks its mode from its name.
+ln -sf aplay "$domu/usr/bin/arecord"
+# libasound reads alsa.conf and the card configs at snd_pcm_open, even for
+# hw: devices; it finds them under /usr/share/alsa.
+mkdir -p "$domu/usr/share"
+cp -a "$x/usr/share/alsa" "$domu/usr/share/"
 install -m 0755 "$here/domu-init" "$domu/init"
 
 # --- the dom0 root
@@ -291,7 +300,7 @@ copy_modules() { # DEST MODULE...
 }
 copy_modules "$root" xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc \
 	xen-blkback xen-netback snd-xen-front
-copy_modules "$domu" snd-xen-front xen-netfront xen-blkfront
+copy_modules "$domu" snd-xen-front xen-netfront xen-blkfront xen-evtchn xen-gntalloc
 
 # The lab's own files.
 install -m 0755 "$here/dom0-init" "$root/init"

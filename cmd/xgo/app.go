@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"xgo.dev/xgo/completion"
 )
 
 // deps is everything a command may touch outside the process. main fills
@@ -120,6 +122,7 @@ func newApp(d deps) *cli.App {
 			xenstoreCommand(e),
 			xenstoredCommand(e),
 			simCommand(e),
+			completionCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
@@ -328,6 +331,9 @@ func flagsOf(flags []cli.Flag) flagTable {
 // the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	d := deps{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv}
+	if len(args) > 1 && args[1] == completion.CompleteCommand {
+		return runComplete(ctx, d, args[2:])
+	}
 	if f, ok := stdout.(*os.File); ok {
 		d.Term = stdoutTerm(f)
 	}

@@ -65,6 +65,10 @@ var slotKinds = map[string]int{
 	"budget":      kindNone,
 	"id|all":      kindNone,
 	"0|1":         kindNone,
+	"weight":      kindNone,
+	"cap":         kindNone,
+	"ms":          kindNone,
+	"us":          kindNone,
 }
 
 // offlineCPUCommands complete <cpu-list> with offline CPUs; every other

@@ -129,7 +129,7 @@ func pcpuListCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "pcpu-list",
 		Usage:     "List the physical CPUs: state, firmware ids, topology and cpupool",
-		ArgsUsage: "[<cpulist>]",
+		ArgsUsage: "[<cpu-list>]",
 		Description: `Lists the present physical CPUs (XENPF_get_cpuinfo, as Linux's xen_cpu
 driver sees them) with Xen's id, online state, APIC and ACPI ids, core,
 socket and NUMA node (XEN_SYSCTL_cputopoinfo; "-" where Xen does not know
@@ -309,7 +309,7 @@ EXAMPLES:
 		Name:        name,
 		Aliases:     []string{alias},
 		Usage:       verb + " physical CPUs " + state + ", like xen-hptool cpu-" + state,
-		ArgsUsage:   "<cpulist>",
+		ArgsUsage:   "<cpu-list>",
 		Description: desc,
 		Flags:       flags,
 		Action: func(c *cli.Context) error {

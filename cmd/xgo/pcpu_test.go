@@ -282,7 +282,7 @@ func TestPCPUBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"pcpu-offline"}, "xgo: pcpu-offline: missing argument (usage: xgo pcpu-offline <cpulist>)"},
+		{[]string{"pcpu-offline"}, "xgo: pcpu-offline: missing argument (usage: xgo pcpu-offline <cpu-list>)"},
 		{[]string{"pcpu-offline", "1", "2"}, `xgo: pcpu-offline: unexpected argument "2"`},
 		{[]string{"pcpu-online", "1-"}, `xgo: pcpu-online: invalid cpu list "1-": missing number`},
 		{[]string{"pcpu-online", "^all"}, `xgo: pcpu-online: invalid cpu list "^all": "^" cannot be combined with "all"`},

@@ -27,11 +27,12 @@ func xenstoredCommand(e *env) *cli.Command {
 interrupted. Every connection is privileged, as on xenstored's own socket.
 Point the xenstore commands at it with XENSTORED_PATH. The socket defaults
 to $XENSTORED_PATH. This is not a replacement for xenstored on a Xen host.
+With the first example running, "XENSTORED_PATH=/tmp/xs.sock xgo xenstore
+ls /tool" lists its tree.
 
 EXAMPLES:
    xgo xenstored --socket /tmp/xs.sock &
-   XENSTORED_PATH=/tmp/xs.sock xgo xenstore write /tool/demo hello
-   XENSTORED_PATH=/tmp/xs.sock xgo xenstore ls /tool`,
+   XENSTORED_PATH=/tmp/xs.sock xgo xenstored`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socket", Aliases: []string{"s"}, Usage: "listen on the Unix socket `PATH` (default: $XENSTORED_PATH)"},
 		},

@@ -46,6 +46,7 @@ var slotKinds = map[string]int{
 	"scheduler":   kindScheduler,
 	"devid":       kindDevID,
 	"file":        kindFile,
+	"file|-":      kindFile,
 	"command":     kindCommand,
 	"format":      kindFormat,
 	"path":        kindXenStorePath,
@@ -69,6 +70,8 @@ var slotKinds = map[string]int{
 	"cap":         kindNone,
 	"ms":          kindNone,
 	"us":          kindNone,
+	"duration":    kindNone,
+	"dir":         kindNone,
 }
 
 // offlineCPUCommands complete <cpu-list> with offline CPUs; every other

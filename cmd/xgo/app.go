@@ -123,6 +123,7 @@ func newApp(d deps) *cli.App {
 			xenstoredCommand(e),
 			simCommand(e),
 			completionCommand(),
+			manCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)

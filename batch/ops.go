@@ -660,7 +660,7 @@ func decodeAttach(a *args) (operation, error) {
 func (o attachOp) String() string {
 	s := kv("domain", o.domain, "backend", o.backend)
 	if o.card != nil {
-		s += " card=" + strings.Join(o.card.Items(), " ")
+		s += fmt.Sprintf(" card=%q (%d pcms)", o.card.ShortName, len(o.card.PCMs))
 	}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xenstore"
 )
@@ -19,6 +20,7 @@ const (
 	exitUsage        = 2 // bad or missing argument, unknown flag or command
 	exitPermission   = 3 // permission denied, not in dom0, no Xen
 	exitNotSupported = 4 // this Xen (or this build of xgo) cannot do it
+	exitRollback     = 5 // a batch step failed and undoing the steps before it failed too
 )
 
 // exitCodesHelp is appended to "xgo help".
@@ -28,6 +30,7 @@ const exitCodesHelp = `EXIT STATUS:
    2  usage error: bad or missing argument, unknown flag or command
    3  permission denied, not running in dom0, or no Xen found
    4  not supported by this Xen or by this build of xgo
+   5  a batch step failed and rolling back failed too: the host is partly changed
 `
 
 // usageError is a mistake on the command line. Nothing has been sent to Xen
@@ -70,6 +73,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, batch.ErrRollbackFailed):
+		return exitRollback
 	case errors.As(err, &ue), errors.As(err, &wu):
 		return exitUsage
 	// Not-supported comes first: hypercall reports an interface version

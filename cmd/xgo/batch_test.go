@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const batchOK = `version: 1
+steps:
+  - pcpu-offline: {cpus: 15}
+  - cpupool-create: {name: rt, sched: credit}
+  - cpupool-cpu-move: {cpus: "12-14", pool: rt}
+  - cpupool-migrate: {domain: domu1, pool: rt}
+  - sched-credit: {domain: domu1, weight: 512, cap: 50}
+  - vsnd-attach:
+      domain: domu2
+      card:
+        short-name: Main
+        sample-rates: [48000]
+        pcms:
+          - name: Analog
+            streams:
+              - {unique-id: "alsa<hw:0;0>", type: p}
+  - xenstore-write: {path: /tool/batch, value: done}
+`
+
+func writeFile(t *testing.T, name, data string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBatchPlanRunExport(t *testing.T) {
+	t.Parallel()
+	sim := filepath.Join(t.TempDir(), "sim.yaml")
+	d := simEnvDeps(t, sim)
+	if r := runXgo(t, d, "sim", "init"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	file := writeFile(t, "ok.yaml", batchOK)
+	before := runXgo(t, d, "sim", "show", "-o", "yaml").stdout
+
+	r := runXgo(t, d, "batch", "plan", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "step 3 (line 5): cpupool-cpu-move cpus=12-14 pool=rt: ok") ||
+		!strings.Contains(r.stdout, "would: sysctl cpupool_op addcpu pool 1 'rt', cpu 13") || !strings.Contains(r.stdout, "all 7 steps would succeed") {
+		t.Fatalf("plan: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if after := runXgo(t, d, "sim", "show", "-o", "yaml").stdout; after != before {
+		t.Fatal("batch plan changed the host")
+	}
+	r = runXgo(t, d, "batch", "run", "-o", "json", file)
+	var rep struct {
+		SchemaVersion int
+		OK            bool
+		Steps         []struct{ Status string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); r.code != 0 || err != nil || !rep.OK || len(rep.Steps) != 7 || rep.Steps[6].Status != "done" || rep.SchemaVersion != 1 {
+		t.Fatalf("run: %d %v %s %s", r.code, err, r.stdout, r.stderr)
+	}
+	exp := runXgo(t, d, "export")
+	if exp.code != 0 || !strings.Contains(exp.stdout, "sched-credit: {domain: domu1, weight: 512, cap: 50}") {
+		t.Fatalf("export: %d %s %s", exp.code, exp.stdout, exp.stderr)
+	}
+	// export, reset, run the export, export again: the same layout.
+	if r := runXgo(t, d, "sim", "reset"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	expFile := writeFile(t, "export.yaml", exp.stdout)
+	if r := runXgo(t, d, "batch", "run", "-q", expFile); r.code != 0 {
+		t.Fatalf("run of the export: %s %s", r.stdout, r.stderr)
+	}
+	if again := runXgo(t, d, "export").stdout; again != exp.stdout {
+		t.Errorf("export after reset+run differs:\n%s\n---\n%s", again, exp.stdout)
+	}
+	if j := runXgo(t, d, "export", "-o", "json"); j.code != 0 || !strings.Contains(j.stdout, `"cpupool-create": {`) {
+		t.Errorf("export -o json: %s %s", j.stdout, j.stderr)
+	}
+}
+
+func TestBatchBadFileAndFailingPlan(t *testing.T) {
+	t.Parallel()
+	sim := filepath.Join(t.TempDir(), "sim.yaml")
+	d := simEnvDeps(t, sim)
+	runXgo(t, d, "sim", "init")
+	bad := writeFile(t, "bad.yaml", strings.Replace(batchOK, "  - xenstore-write: {path: /tool/batch, value: done}\n",
+		"  - xenstore-write: {path: /tool/batch, valeu: done}\n", 1))
+	before := runXgo(t, d, "sim", "show", "-o", "yaml").stdout
+	r := runXgo(t, d, "batch", "run", bad)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "bad.yaml:17:41: step 7 (xenstore-write): unknown argument \"valeu\" (want path, value)") {
+		t.Errorf("bad step 7: %d %q", r.code, r.stderr)
+	}
+	fails := writeFile(t, "fails.yaml", batchOK+"  - cpupool-destroy: {pool: Pool-0}\n")
+	r = runXgo(t, d, "batch", "run", fails)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "step 8 (cpupool-destroy): would fail:") || !strings.Contains(r.stderr, "nothing was changed") ||
+		!strings.Contains(r.stdout, "step 8 (line 18): cpupool-destroy pool=Pool-0: would fail") {
+		t.Errorf("failing plan: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if after := runXgo(t, d, "sim", "show", "-o", "yaml").stdout; after != before {
+		t.Error("a refused batch changed the host")
+	}
+	d.Stdin = strings.NewReader("no\n")
+	r = runXgo(t, d, "batch", "run", "--confirm", writeFile(t, "ok.yaml", batchOK))
+	if r.code != exitFailure || !strings.Contains(r.stderr, "not confirmed") {
+		t.Errorf("--confirm no: %d %s", r.code, r.stderr)
+	}
+	if after := runXgo(t, d, "sim", "show", "-o", "yaml").stdout; after != before {
+		t.Error("an unconfirmed batch changed the host")
+	}
+}
+
+// A second xgo job waits for the lock, then gives up naming the holder;
+// read-only commands do not wait.
+func TestHostLock(t *testing.T) {
+	t.Parallel()
+	sim := filepath.Join(t.TempDir(), "sim.yaml")
+	d := simEnvDeps(t, sim)
+	d.Getenv = func(k string) string {
+		switch k {
+		case simEnvVar:
+			return sim
+		case lockTimeoutEnvVar:
+			return "300ms"
+		}
+		return ""
+	}
+	runXgo(t, d, "sim", "init")
+	e := &env{deps: d}
+	e.global.Sim, e.global.SimState = true, sim
+	unlock, err := e.lockHost(time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := runXgo(t, d, "cpupool-create", "name=x")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "another xgo job is changing this host (pid ") || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("second job: %d %q after %s", r.code, r.stderr, time.Since(start))
+	}
+	r = runXgo(t, d, "batch", "run", "--lock-timeout", "100ms", writeFile(t, "ok.yaml", batchOK))
+	if r.code != exitFailure || !strings.Contains(r.stderr, "gave up after 100ms") {
+		t.Errorf("batch run: %d %q", r.code, r.stderr)
+	}
+	if r := runXgo(t, d, "cpupool-list"); r.code != 0 {
+		t.Errorf("a read-only command waited or failed: %s", r.stderr)
+	}
+	if r := runXgo(t, d, "-N", "cpupool-create", "name=x"); r.code != 0 {
+		t.Errorf("a dry run waited or failed: %s", r.stderr)
+	}
+	unlock()
+	if r := runXgo(t, d, "cpupool-create", "name=x"); r.code != 0 {
+		t.Errorf("after unlock: %s", r.stderr)
+	}
+}
+
+// Ctrl-C during a run: the step under way finishes, then everything is
+// rolled back.
+func TestBatchRunSIGINTRollsBack(t *testing.T) {
+	t.Parallel()
+	sim := filepath.Join(t.TempDir(), "sim.yaml")
+	env := []string{"XGO_SIM=" + sim}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, e, code, err := xgoProcess(ctx, env, "sim", "init"); code != 0 || err != nil {
+		t.Fatal(e, err)
+	}
+	before, _, _, _ := xgoProcess(ctx, env, "sim", "show", "-o", "yaml")
+	// Many steps, each quick: a SIGINT lands in the middle of the run.
+	var b strings.Builder
+	b.WriteString("version: 1\nsteps:\n  - cpupool-create: {name: rt}\n")
+	for range 400 {
+		b.WriteString("  - cpupool-cpu-move: {cpus: 5, pool: rt}\n  - cpupool-cpu-move: {cpus: 5, pool: Pool-0}\n")
+	}
+	file := writeFile(t, "long.yaml", b.String())
+	cmd := xgoCommand(ctx, append(env, "XGO_TEST_AS_XGO=1"), "batch", "run", "-v", "-q", file)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(stderr.String(), "step 20 ") && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure {
+		t.Errorf("exit %d (%v): %s", code, err, tail(stderr.String()))
+	}
+	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "rolled back") {
+		t.Errorf("stderr: %s", tail(stderr.String()))
+	}
+	if after, _, _, _ := xgoProcess(ctx, env, "sim", "show", "-o", "yaml"); after != before {
+		t.Errorf("host not restored after SIGINT")
+	}
+}
+
+func xgoCommand(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
+func tail(s string) string {
+	if len(s) > 600 {
+		return "..." + s[len(s)-600:]
+	}
+	return s
+}

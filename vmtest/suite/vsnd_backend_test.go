@@ -232,8 +232,12 @@ var _ = RegisterDomUFunc("vsnd-guest", func(args []string) int {
 		return 0
 	}
 
-	// main: 2 s of tone to the card, bit-exact on the host.
+	// main: 2 s of tone to the card, bit-exact on the host, once dom0
+	// has set up its second guest and watches.
 	if err := os.WriteFile("/tmp/tone.wav", vbWAV(vbTone(2*vbRate)), 0o644); err != nil {
+		return fail("%v", err)
+	}
+	if err := vbXSWaitExists("go-play", 150*time.Second); err != nil {
 		return fail("%v", err)
 	}
 	if err := vbXSWrite("phase", "playing"); err != nil {
@@ -543,6 +547,7 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 
 	// Playback: CPU use of the backend while the guest plays.
 	phase := a.Path("data/xgo-vsnd/phase")
+	MustRun(t, "xenstore-write", a.Path("data/xgo-vsnd/go-play"), "1")
 	waitXenstore(t, phase, "playing", 120*time.Second)
 	cpu0, t0 := be.cpuTicks(t), time.Now()
 	waitXenstore(t, phase, "played", 60*time.Second)

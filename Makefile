@@ -11,7 +11,15 @@ SMOKE_FUZZTIME ?= 2s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: help build test vet lint unit fuzz fuzz-smoke bench demo tools clean
+.PHONY: help build test vet lint unit fuzz fuzz-smoke bench demo tools clean man completions install deb deb-check
+
+# make install: Debian's places below PREFIX (DESTDIR for staging).
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+# The package version: a release tag vX.Y.Z gives X.Y.Z-1, else a
+# snapshot named by the commit's date and id.
+DEB_VERSION   ?= $(shell v=$$(git describe --tags --exact-match 2>/dev/null | sed -n 's/^v\([0-9].*\)/\1/p'); \
+	if [ -n "$$v" ]; then echo "$$v-1"; else echo "0.0~git$$(git log -1 --format=%cd --date=format:%Y%m%d%H%M 2>/dev/null || echo 0).$(COMMIT)-1"; fi)
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -48,6 +56,31 @@ tools: $(STATICCHECK) ## install the developer tools into bin/tools
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+man: build ## man pages from the command tree into bin/man
+	rm -rf bin/man
+	bin/xgo __man bin/man
+
+completions: build ## bash, zsh and fish completion scripts into bin/completion
+	mkdir -p bin/completion
+	bin/xgo completion bash > bin/completion/xgo.bash
+	bin/xgo completion zsh > bin/completion/_xgo
+	bin/xgo completion fish > bin/completion/xgo.fish
+
+install: man completions ## install binary, man pages, completions (PREFIX=/usr/local DESTDIR=)
+	install -D -m 0755 bin/xgo $(DESTDIR)$(PREFIX)/sbin/xgo
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/man/man1
+	for f in bin/man/*.1; do gzip -9n -c $$f > $(DESTDIR)$(PREFIX)/share/man/man1/$${f##*/}.gz; \
+		chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/$${f##*/}.gz; done
+	install -D -m 0644 bin/completion/xgo.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/xgo
+	install -D -m 0644 bin/completion/_xgo $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_xgo
+	install -D -m 0644 bin/completion/xgo.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/xgo.fish
+
+deb: ## the Debian package bin/xgo_<version>_<arch>.deb (dpkg-deb)
+	GO=$(GO) DEB_VERSION=$(DEB_VERSION) COMMIT=$(COMMIT) packaging/deb/build.sh
+
+deb-check: deb ## lintian, dpkg -i into an empty root, run the installed xgo
+	packaging/deb/check.sh bin/xgo_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
 
 clean: ## remove build output
 	rm -rf bin

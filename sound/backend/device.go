@@ -1,0 +1,273 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xenstore"
+)
+
+// State is a xenbus state (xen/include/public/io/xenbus.h).
+type State int
+
+// The xenbus states.
+const (
+	Unknown       State = 0
+	Initialising  State = 1
+	InitWait      State = 2
+	Initialised   State = 3
+	Connected     State = 4
+	Closing       State = 5
+	Closed        State = 6
+	Reconfiguring State = 7
+	Reconfigured  State = 8
+)
+
+var stateNames = [...]string{"Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured"}
+
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return strconv.Itoa(int(s))
+}
+
+func parseState(v []byte, err error) State {
+	if err != nil {
+		return Unknown
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(v)))
+	if err != nil || n < 0 || n > int(Reconfigured) {
+		return Unknown
+	}
+	return State(n)
+}
+
+// device runs the xenbus state machine of one vsnd device whose backend
+// directory is bePath, in its own goroutine.
+type device struct {
+	b      *Backend
+	fe     uint32
+	devid  int
+	bePath string
+	fePath string
+
+	kick    chan struct{}
+	failed  chan error
+	dead    atomic.Bool // the frontend's domain is gone
+	state   State       // what this backend last wrote
+	streams []*stream
+}
+
+func (d *device) logf(format string, args ...any) {
+	d.b.logf("dom%d vsnd%d: "+format, append([]any{d.fe, d.devid}, args...)...)
+}
+
+func (d *device) debugf(format string, args ...any) {
+	d.b.debugf("dom%d vsnd%d: "+format, append([]any{d.fe, d.devid}, args...)...)
+}
+
+func (d *device) poke() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run follows the device until its backend directory is removed or ctx
+// ends; then every stream is torn down and, if the directory is still
+// there, the state is Closed.
+func (d *device) run(ctx context.Context) {
+	conn := d.b.cfg.XS
+	defer func() {
+		d.disconnect()
+		if ctx.Err() != nil && d.state != Closed {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			d.switchState(cctx, Closed)
+			cancel()
+		}
+	}()
+	fe, err := conn.Read(ctx, d.bePath+"/frontend")
+	if err != nil {
+		d.logf("no frontend node: %v", err)
+		return
+	}
+	d.fePath = strings.TrimSpace(string(fe))
+	if want := fmt.Sprintf("/local/domain/%d/device/vsnd/%d", d.fe, d.devid); d.fePath != want {
+		d.logf("frontend node names %q, not %s: not served", d.fePath, want)
+		return
+	}
+	w, err := conn.Watch(ctx, d.fePath+"/state", fmt.Sprintf("xgo-vsnd-fe-%d-%d", d.fe, d.devid))
+	if err != nil {
+		d.logf("watching the frontend: %v", err)
+		return
+	}
+	defer w.Close()
+	for {
+		if done := d.step(ctx); done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-w.Events():
+			if !ok {
+				return
+			}
+		case <-d.kick:
+		case err := <-d.failed:
+			d.logf("%v: closing the device", err)
+			d.disconnect()
+			d.devError(ctx, syscall.EPROTO, err.Error())
+			d.switchState(ctx, Closing)
+		}
+	}
+}
+
+// step looks at both ends and does what the state machine says; done
+// when the backend directory is gone.
+func (d *device) step(ctx context.Context) (done bool) {
+	conn := d.b.cfg.XS
+	bs, err := conn.Read(ctx, d.bePath+"/state")
+	if errors.Is(err, xenstore.ErrNotExist) {
+		d.logf("backend directory removed")
+		return true
+	}
+	if err != nil {
+		return ctx.Err() != nil
+	}
+	if d.state == Unknown {
+		d.state = parseState(bs, nil)
+		if d.state == Connected || d.state == Initialised {
+			// Left by an earlier backend: the frontend's transport may
+			// still be published; connect to it afresh.
+			d.state = InitWait
+		}
+	}
+	online, _ := conn.Read(ctx, d.bePath+"/online")
+	fs := parseState(conn.Read(ctx, d.fePath+"/state"))
+	switch {
+	case d.dead.Load():
+		if d.state != Closed {
+			d.logf("domain %d is gone", d.fe)
+		}
+		d.disconnect()
+		d.switchState(ctx, Closed)
+		return false
+	case strings.TrimSpace(string(online)) == "0":
+		d.disconnect()
+		d.switchState(ctx, Closed)
+		return false
+	}
+	switch fs {
+	case Initialising, InitWait:
+		if d.state == Connected {
+			d.logf("frontend went back to %s", fs)
+		}
+		if d.state != InitWait && d.state != Closing {
+			d.disconnect()
+			if err := conn.Write(ctx, d.bePath+"/versions", []byte(sndif.Versions)); err != nil {
+				d.logf("writing versions: %v", err)
+				return false
+			}
+			d.switchState(ctx, InitWait)
+		}
+	case Initialised, Connected:
+		if d.state != InitWait {
+			return false
+		}
+		if err := d.connect(ctx); err != nil {
+			d.logf("connecting: %v", err)
+			d.disconnect()
+			d.devError(ctx, syscall.EINVAL, err.Error())
+			d.switchState(ctx, Closing)
+			return false
+		}
+		d.switchState(ctx, Connected)
+	case Closing:
+		d.disconnect()
+		d.switchState(ctx, Closing)
+	case Closed, Unknown:
+		d.disconnect()
+		d.switchState(ctx, Closed)
+	}
+	return false
+}
+
+// connect reads the streams and their transport, maps and binds them
+// all, and starts serving them.
+func (d *device) connect(ctx context.Context) error {
+	cfgs, err := cfgReader{ctx, d.b.cfg.XS}.readStreams(d.fePath, true)
+	if err != nil {
+		return err
+	}
+	d.failed = make(chan error, 1)
+	for _, c := range cfgs {
+		s := &stream{d: d, cfg: c}
+		d.streams = append(d.streams, s)
+		if err := s.attach(); err != nil {
+			return err
+		}
+	}
+	failed := d.failed
+	for _, s := range d.streams {
+		s.start(func(err error) {
+			select {
+			case failed <- err:
+			default:
+			}
+		})
+	}
+	for _, s := range d.streams {
+		d.debugf("%s: unique-id %q, ring-ref %d port %d, evt-ring-ref %d port %d", s.cfg, s.cfg.UniqueID, s.cfg.RingRef, s.cfg.EventChannel, s.cfg.EvtRingRef, s.cfg.EvtEventChannel)
+	}
+	return nil
+}
+
+// disconnect stops every stream (finalising open WAV files), unbinds
+// the ports and unmaps the pages.
+func (d *device) disconnect() {
+	for _, s := range d.streams {
+		s.halt()
+		s.detach()
+	}
+	d.streams = nil
+}
+
+// switchState is __xenbus_switch_state: write s unless the node is gone.
+func (d *device) switchState(ctx context.Context, s State) {
+	if d.state == s {
+		return
+	}
+	path := d.bePath + "/state"
+	err := d.b.cfg.XS.Transact(ctx, func(tx *xenstore.Tx) error {
+		if _, err := tx.Read(ctx, path); err != nil {
+			return err
+		}
+		return tx.Write(ctx, path, []byte(strconv.Itoa(int(s))))
+	})
+	if err != nil {
+		if !errors.Is(err, xenstore.ErrNotExist) {
+			d.logf("writing state %s: %v", s, err)
+		}
+		return
+	}
+	d.logf("%s -> %s", d.state, s)
+	d.state = s
+}
+
+// devError is xenbus_dev_error: "<errno> <message>" in
+// error/backend/vsnd/<fe>/<devid>/error under this domain.
+func (d *device) devError(ctx context.Context, e syscall.Errno, msg string) {
+	path := fmt.Sprintf("/local/domain/%d/error/backend/vsnd/%d/%d/error", d.b.cfg.Self, d.fe, d.devid)
+	if err := d.b.cfg.XS.Write(ctx, path, fmt.Appendf(nil, "%d %s", int(e), msg)); err != nil {
+		d.debugf("writing %s: %v", path, err)
+	}
+}

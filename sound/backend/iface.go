@@ -1,0 +1,99 @@
+package backend
+
+import (
+	"sync"
+)
+
+// Grants maps pages other domains granted to this one: on a real host
+// /dev/xen/gntdev (hypercall.Gntdev, through GntdevGrants), in tests
+// package backendtest's in-memory grant table.
+type Grants interface {
+	// Map maps the pages domid granted under refs into one contiguous
+	// mapping, read-only unless writable. A bad reference is an error,
+	// never a crash.
+	Map(domid uint32, refs []uint32, writable bool) (Mapping, error)
+}
+
+// Mapping is mapped grant pages.
+type Mapping interface {
+	Bytes() []byte // 4096 × len(refs) octets
+	Unmap() error  // idempotent
+}
+
+// Events is an event channel handle: on a real host /dev/xen/evtchn
+// (*hypercall.Evtchn fits it as is), in tests package backendtest's
+// in-memory channels.
+type Events interface {
+	BindInterdomain(domid, remotePort uint32) (uint32, error)
+	Unbind(port uint32) error
+	Notify(port uint32) error
+	// Pending blocks until bound ports fire and returns them; each is
+	// masked until Unmask. It fails once the handle is closed.
+	Pending() ([]uint32, error)
+	Unmask(ports ...uint32) error
+	Close() error
+}
+
+// mux shares one Events handle between every stream: one goroutine
+// reads Pending and wakes the stream that owns each port.
+type mux struct {
+	ev    Events
+	mu    sync.Mutex
+	ports map[uint32]chan struct{}
+	done  chan struct{}
+	err   error
+}
+
+func newMux(ev Events) *mux {
+	m := &mux{ev: ev, ports: map[uint32]chan struct{}{}, done: make(chan struct{})}
+	go m.run()
+	return m
+}
+
+func (m *mux) run() {
+	defer close(m.done)
+	for {
+		ports, err := m.ev.Pending()
+		if err != nil {
+			m.mu.Lock()
+			m.err = err
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Lock()
+		for _, p := range ports {
+			if ch := m.ports[p]; ch != nil {
+				select {
+				case ch <- struct{}{}:
+				default: // already kicked
+				}
+			}
+		}
+		m.mu.Unlock()
+		_ = m.ev.Unmask(ports...) // a port unbound meanwhile cannot be unmasked; nothing to do
+	}
+}
+
+// bind binds a port of domid and returns the local port and the channel
+// that receives its events (nil for a port whose events nobody reads).
+func (m *mux) bind(domid, remote uint32, kick chan struct{}) (uint32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	port, err := m.ev.BindInterdomain(domid, remote)
+	if err != nil {
+		return 0, err
+	}
+	if kick != nil {
+		m.ports[port] = kick
+	}
+	return port, nil
+}
+
+func (m *mux) unbind(port uint32) error {
+	m.mu.Lock()
+	delete(m.ports, port)
+	m.mu.Unlock()
+	return m.ev.Unbind(port)
+}
+
+func (m *mux) notify(port uint32) error { return m.ev.Notify(port) }

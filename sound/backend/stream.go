@@ -1,0 +1,554 @@
+package backend
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"xgo.dev/xgo/sound/sndif"
+)
+
+// stream serves one stream of a connected device: its request ring,
+// its event page, and while it is open the shared buffer and the sink
+// or source. One goroutine (run) owns everything below the channels.
+type stream struct {
+	d   *device
+	cfg StreamConfig
+
+	ringMap, evtMap Mapping
+	ring            *sndif.BackRing
+	evts            *sndif.EventProducer
+	port, evtPort   uint32 // local ports
+	bound           [2]bool
+	kick            chan struct{}
+	stop            chan struct{}
+	done            chan struct{}
+
+	// Between OPEN and CLOSE.
+	open      bool
+	format    sndif.Format
+	pf        pcmFormat
+	rate      uint32
+	channels  int
+	frame     uint64
+	bufSize   uint32
+	period    uint32
+	buf       Mapping
+	sink      Sink
+	source    Source
+	endpoint  string
+	running   bool
+	lastTick  time.Time
+	remNs     uint64 // fraction of a frame the clock owes, in ns·Hz
+	written   uint64 // playback: octets the guest wrote since OPEN
+	pos       uint64 // octets played or captured since OPEN
+	lastEvent uint64 // position of the last CUR_POS
+	volumes   []int32
+	mutes     []bool
+
+	evtID uint16 // next event id: counts from 0 for the connection, as the frontend expects
+	// Counters.
+	requests, events, dropped uint64
+}
+
+func (s *stream) logf(format string, args ...any) {
+	s.d.debugf("%s: "+format, append([]any{s.cfg}, args...)...)
+}
+
+// attach maps the stream's two pages and binds its two ports.
+func (s *stream) attach() error {
+	fe := s.d.fe
+	g := s.d.b.cfg.Grants
+	var err error
+	if s.ringMap, err = g.Map(fe, []uint32{s.cfg.RingRef}, true); err != nil {
+		return fmt.Errorf("%s: mapping ring-ref %d: %w", s.cfg, s.cfg.RingRef, err)
+	}
+	if s.ring, err = sndif.NewBackRing(s.ringMap.Bytes()); err != nil {
+		return fmt.Errorf("%s: ring: %w", s.cfg, err)
+	}
+	if s.evtMap, err = g.Map(fe, []uint32{s.cfg.EvtRingRef}, true); err != nil {
+		return fmt.Errorf("%s: mapping evt-ring-ref %d: %w", s.cfg, s.cfg.EvtRingRef, err)
+	}
+	if s.evts, err = sndif.NewEventProducer(s.evtMap.Bytes()); err != nil {
+		return fmt.Errorf("%s: event page: %w", s.cfg, err)
+	}
+	s.kick = make(chan struct{}, 1)
+	if s.port, err = s.d.b.mux.bind(fe, s.cfg.EventChannel, s.kick); err != nil {
+		return fmt.Errorf("%s: binding event-channel %d: %w", s.cfg, s.cfg.EventChannel, err)
+	}
+	s.bound[0] = true
+	if s.evtPort, err = s.d.b.mux.bind(fe, s.cfg.EvtEventChannel, nil); err != nil {
+		return fmt.Errorf("%s: binding evt-event-channel %d: %w", s.cfg, s.cfg.EvtEventChannel, err)
+	}
+	s.bound[1] = true
+	return nil
+}
+
+// detach undoes attach (whatever part of it was done).
+func (s *stream) detach() {
+	if s.bound[1] {
+		s.d.b.mux.unbind(s.evtPort)
+	}
+	if s.bound[0] {
+		s.d.b.mux.unbind(s.port)
+	}
+	s.bound = [2]bool{}
+	for _, m := range []Mapping{s.evtMap, s.ringMap} {
+		if m != nil {
+			m.Unmap()
+		}
+	}
+	s.evtMap, s.ringMap = nil, nil
+}
+
+// start runs the stream's goroutine; fail is called once if the guest
+// breaks the protocol.
+func (s *stream) start(fail func(error)) {
+	s.stop = make(chan struct{})
+	s.done = make(chan struct{})
+	go s.run(fail)
+}
+
+// halt stops the goroutine (closing an open PCM: its WAV is finalised).
+func (s *stream) halt() {
+	if s.stop == nil {
+		return
+	}
+	close(s.stop)
+	<-s.done
+	s.stop = nil
+}
+
+// maxPerWake bounds the requests served before the clock is looked at
+// again, so a guest that keeps producing cannot starve its own pacing.
+const maxPerWake = 4 * sndif.RingSize
+
+func (s *stream) run(fail func(error)) {
+	defer close(s.done)
+	defer s.closePCM()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		busy, err := s.serve()
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", s.cfg, err))
+			return
+		}
+		s.advance(time.Now())
+		if busy {
+			select {
+			case <-s.stop:
+				return
+			default:
+				continue
+			}
+		}
+		if s.running {
+			timer.Reset(s.tick())
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+		case <-timer.C:
+		}
+	}
+}
+
+// serve answers the requests on the ring; busy reports that more are
+// waiting than one wake serves.
+func (s *stream) serve() (busy bool, err error) {
+	for n := 0; ; n++ {
+		more, err := s.ring.FinalCheck()
+		if err != nil {
+			return false, err
+		}
+		if !more {
+			return false, nil
+		}
+		if n == maxPerWake {
+			return true, nil
+		}
+		req, err := s.ring.Take()
+		if err != nil {
+			return false, err
+		}
+		s.requests++
+		resp := s.handle(&req)
+		s.ring.Put(&resp)
+		if s.ring.Push() {
+			s.d.b.mux.notify(s.port)
+		}
+	}
+}
+
+func (s *stream) handle(req *sndif.Request) sndif.Response {
+	resp := sndif.Response{ID: req.ID, Operation: req.Operation}
+	switch req.Operation {
+	case sndif.OpOpen:
+		resp.Status = s.doOpen(req.Open)
+	case sndif.OpClose:
+		s.closePCM()
+	case sndif.OpWrite:
+		resp.Status = s.doWrite(req.RW)
+	case sndif.OpRead:
+		resp.Status = s.doRead(req.RW)
+	case sndif.OpTrigger:
+		resp.Status = s.doTrigger(req.Trigger)
+	case sndif.OpHwParamQuery:
+		resp.HwParam, resp.Status = s.query(req.HwParam)
+	case sndif.OpSetVolume, sndif.OpGetVolume, sndif.OpMute, sndif.OpUnmute:
+		resp.Status = s.doVolume(req.Operation, req.RW)
+	default:
+		resp.Status = sndif.StatusENOTSUPP
+	}
+	if resp.Status != 0 {
+		s.logf("%s (id %d): status %d", req.Operation, req.ID, resp.Status)
+	}
+	return resp
+}
+
+// query answers HW_PARAM_QUERY: the intersection of the request's
+// ranges with what the stream supports.
+func (s *stream) query(q sndif.HwParam) (sndif.HwParam, int32) {
+	p := s.cfg.Params
+	var a sndif.HwParam
+	a.Formats = q.Formats & p.Formats
+	a.Rates = sndif.Range{Min: 0, Max: 0}
+	var in []uint32
+	for _, r := range p.Rates {
+		if r >= q.Rates.Min && r <= q.Rates.Max {
+			in = append(in, r)
+		}
+	}
+	a.Channels = sndif.Range{Min: max(q.Channels.Min, p.ChannelsMin, 1), Max: min(q.Channels.Max, p.ChannelsMax)}
+	if a.Formats == 0 || len(in) == 0 || a.Channels.Min > a.Channels.Max {
+		return a, sndif.StatusEINVAL
+	}
+	a.Rates = sndif.Range{Min: in[0], Max: in[len(in)-1]}
+	// The most frames a buffer of buffer-size octets can hold: with the
+	// narrowest format and the fewest channels left.
+	narrow := 8
+	for f, pf := range pcmFormats {
+		if a.Formats.Has(f) {
+			narrow = min(narrow, pf.bytes)
+		}
+	}
+	maxFrames := p.BufferSize / uint32(narrow) / a.Channels.Min
+	a.Buffer = sndif.Range{Min: max(q.Buffer.Min, 1), Max: min(q.Buffer.Max, maxFrames)}
+	a.Period = sndif.Range{Min: max(q.Period.Min, 1), Max: min(q.Period.Max, maxFrames)}
+	if a.Buffer.Min > a.Buffer.Max || a.Period.Min > a.Period.Max {
+		return a, sndif.StatusEINVAL
+	}
+	return a, sndif.StatusOK
+}
+
+func (s *stream) doOpen(o sndif.OpenReq) int32 {
+	if s.open {
+		s.closePCM() // a second hw_params in the guest opens again without CLOSE
+	}
+	p := s.cfg.Params
+	pf, ok := pcmFormats[o.PCMFormat]
+	ch := uint32(o.PCMChannels)
+	switch {
+	case !ok || !p.Formats.Has(o.PCMFormat):
+		s.logf("OPEN: format %s not offered", o.PCMFormat)
+		return sndif.StatusEINVAL
+	case !slices.Contains(p.Rates, o.PCMRate):
+		s.logf("OPEN: rate %d not offered", o.PCMRate)
+		return sndif.StatusEINVAL
+	case ch < max(p.ChannelsMin, 1) || ch > p.ChannelsMax:
+		s.logf("OPEN: %d channels not in %d-%d", ch, p.ChannelsMin, p.ChannelsMax)
+		return sndif.StatusEINVAL
+	case o.BufferSize == 0 || o.BufferSize > p.BufferSize:
+		s.logf("OPEN: buffer of %d octets (at most %d)", o.BufferSize, p.BufferSize)
+		return sndif.StatusEINVAL
+	case o.PeriodSize > o.BufferSize:
+		s.logf("OPEN: period of %d octets above the buffer's %d", o.PeriodSize, o.BufferSize)
+		return sndif.StatusEINVAL
+	}
+	refs, err := s.directory(o.GrefDirectory, o.BufferSize)
+	if err != nil {
+		s.logf("OPEN: %v", err)
+		if errors.Is(err, sndif.ErrBadDirectory) {
+			return sndif.StatusEINVAL
+		}
+		return sndif.StatusEFAULT
+	}
+	buf, err := s.d.b.cfg.Grants.Map(s.d.fe, refs, true)
+	if err != nil {
+		s.logf("OPEN: mapping the %d buffer pages: %v", len(refs), err)
+		return sndif.StatusEFAULT
+	}
+	if len(buf.Bytes()) < int(o.BufferSize) {
+		buf.Unmap()
+		return sndif.StatusEFAULT
+	}
+	s.format, s.pf, s.rate, s.channels = o.PCMFormat, pf, o.PCMRate, int(ch)
+	s.frame = uint64(pf.bytes) * uint64(ch)
+	s.bufSize, s.period, s.buf = o.BufferSize, o.PeriodSize, buf
+	if err := s.openEndpoint(); err != nil {
+		s.d.logf("%s: OPEN: %v", s.cfg, err)
+		buf.Unmap()
+		s.buf = nil
+		return sndif.StatusEIO
+	}
+	s.open, s.running = true, false
+	s.written, s.pos, s.lastEvent, s.remNs = 0, 0, 0, 0
+	s.volumes, s.mutes = make([]int32, ch), make([]bool, ch)
+	s.logf("OPEN %s %d Hz %d ch, buffer %d, period %d, %s", s.format, s.rate, ch, s.bufSize, s.period, s.endpoint)
+	return sndif.StatusOK
+}
+
+// directory reads the page directory that starts at ref and returns the
+// buffer's grant references. It maps at most the directory pages a
+// buffer of size octets needs, so a directory that loops or never ends
+// costs nothing more.
+func (s *stream) directory(ref uint32, size uint32) ([]uint32, error) {
+	n := sndif.BufferPages(size)
+	refs := make([]uint32, 0, n)
+	seen := map[uint32]bool{}
+	for len(refs) < n {
+		if seen[ref] {
+			return nil, fmt.Errorf("%w: directory page %d listed twice", sndif.ErrBadDirectory, ref)
+		}
+		seen[ref] = true
+		m, err := s.d.b.cfg.Grants.Map(s.d.fe, []uint32{ref}, false)
+		if err != nil {
+			return nil, fmt.Errorf("mapping directory page %d: %w", ref, err)
+		}
+		dp, err := sndif.DecodeDirPage(m.Bytes(), min(n-len(refs), sndif.DirRefsPerPage))
+		m.Unmap()
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, dp.Refs...)
+		ref = dp.Next
+		if len(refs) < n && ref == 0 {
+			return nil, fmt.Errorf("%w: the directory ends after %d of %d buffer pages", sndif.ErrBadDirectory, len(refs), n)
+		}
+	}
+	return refs, nil
+}
+
+func (s *stream) openEndpoint() error {
+	ep, err := ParseUniqueID(s.cfg.UniqueID)
+	if err != nil {
+		s.d.logf("%s: %v; using the default", s.cfg, err)
+	}
+	b := s.d.b
+	if !s.cfg.Capture {
+		var path string
+		switch ep.Kind {
+		case "null":
+			s.sink, s.endpoint = discard{}, "null"
+			return nil
+		case "wav":
+			path = filepath.Join(b.wavDir, ep.File)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+		default:
+			path = filepath.Join(b.wavDir, fmt.Sprintf("dom%d-vsnd%d-pcm%d-s%d.wav", s.d.fe, s.d.devid, s.cfg.PCM, s.cfg.Index))
+		}
+		w, err := newWAVWriter(path, s.format, s.rate, s.channels)
+		if err != nil {
+			return err
+		}
+		s.sink, s.endpoint = w, "wav:"+path
+		return nil
+	}
+	switch ep.Kind {
+	case "wav":
+		path := filepath.Join(b.wavDir, ep.File)
+		r, warn, err := newWAVReader(path, s.format, s.rate, s.channels)
+		if err != nil {
+			return err
+		}
+		for _, w := range warn {
+			s.d.logf("%s: %s", s.cfg, w)
+		}
+		s.source, s.endpoint = r, "wav:"+path
+	case "silence":
+		s.source, s.endpoint = newSilence(s.format), "silence"
+	case "tone":
+		s.source, s.endpoint = newTone(s.format, ep.Hz, s.rate, s.channels), ep.String()
+	default:
+		s.source, s.endpoint = newTone(s.format, DefaultToneHz, s.rate, s.channels), "tone:440"
+	}
+	return nil
+}
+
+// region is the part of the shared buffer a request names, if it lies
+// inside the buffer given at OPEN.
+func (s *stream) region(rw sndif.RWReq) ([]byte, bool) {
+	end := uint64(rw.Offset) + uint64(rw.Length)
+	if !s.open || rw.Offset >= s.bufSize || end > uint64(s.bufSize) {
+		return nil, false
+	}
+	return s.buf.Bytes()[rw.Offset:end], true
+}
+
+func (s *stream) doWrite(rw sndif.RWReq) int32 {
+	if s.cfg.Capture {
+		return sndif.StatusEINVAL
+	}
+	b, ok := s.region(rw)
+	if !ok {
+		s.logf("WRITE %d+%d outside the %d-octet buffer (open %v)", rw.Offset, rw.Length, s.bufSize, s.open)
+		return sndif.StatusEINVAL
+	}
+	if err := s.sink.Write(b); err != nil {
+		s.d.logf("%s: writing %s: %v", s.cfg, s.endpoint, err)
+		return sndif.StatusEIO
+	}
+	s.written += uint64(len(b))
+	return sndif.StatusOK
+}
+
+func (s *stream) doRead(rw sndif.RWReq) int32 {
+	if !s.cfg.Capture {
+		return sndif.StatusEINVAL
+	}
+	b, ok := s.region(rw)
+	if !ok {
+		s.logf("READ %d+%d outside the %d-octet buffer (open %v)", rw.Offset, rw.Length, s.bufSize, s.open)
+		return sndif.StatusEINVAL
+	}
+	if err := s.source.Read(b); err != nil {
+		s.d.logf("%s: reading %s: %v", s.cfg, s.endpoint, err)
+		return sndif.StatusEIO
+	}
+	return sndif.StatusOK
+}
+
+func (s *stream) doTrigger(t sndif.Trigger) int32 {
+	if !s.open {
+		return sndif.StatusEINVAL
+	}
+	now := time.Now()
+	switch t {
+	case sndif.TriggerStart, sndif.TriggerResume:
+		if !s.running {
+			s.running, s.lastTick = true, now
+		}
+	case sndif.TriggerStop, sndif.TriggerPause:
+		s.advance(now)
+		s.running = false
+	default:
+		return sndif.StatusEINVAL
+	}
+	s.logf("TRIGGER %s at %d", t, s.pos)
+	return sndif.StatusOK
+}
+
+// doVolume stores volumes and mute flags. They are kept and reported
+// back (GET_VOLUME), not applied to the samples: the WAV file holds
+// exactly what the guest played.
+func (s *stream) doVolume(op sndif.Operation, rw sndif.RWReq) int32 {
+	b, ok := s.region(rw)
+	if !ok {
+		return sndif.StatusEINVAL
+	}
+	ne := binary.NativeEndian
+	switch op {
+	case sndif.OpSetVolume, sndif.OpGetVolume:
+		if len(b) < 4*s.channels {
+			return sndif.StatusEINVAL
+		}
+		for i := range s.channels {
+			if op == sndif.OpSetVolume {
+				s.volumes[i] = int32(ne.Uint32(b[4*i:]))
+			} else {
+				ne.PutUint32(b[4*i:], uint32(s.volumes[i]))
+			}
+		}
+	default:
+		if len(b) < s.channels {
+			return sndif.StatusEINVAL
+		}
+		for i := range s.channels {
+			if b[i] != 0 {
+				s.mutes[i] = op == sndif.OpMute
+			}
+		}
+	}
+	return sndif.StatusOK
+}
+
+// tick is how often a running stream's clock is looked at: a quarter
+// period, between 1 and 20 ms.
+func (s *stream) tick() time.Duration {
+	if s.period == 0 || s.rate == 0 || s.frame == 0 {
+		return 10 * time.Millisecond
+	}
+	d := time.Duration(uint64(s.period) * uint64(time.Second) / (uint64(s.rate) * s.frame) / 4)
+	return max(time.Millisecond, min(d, 20*time.Millisecond))
+}
+
+// advance moves the position as a card would in the time since the last
+// look: rate frames a second while running; a playback stream cannot
+// play what the guest has not written (an underrun: the time is lost,
+// as on a card). It then sends CUR_POS when the position crossed a
+// period, or when playback caught up with the guest's writes.
+func (s *stream) advance(now time.Time) {
+	if !s.open || !s.running {
+		return
+	}
+	dt := now.Sub(s.lastTick)
+	s.lastTick = now
+	if dt <= 0 {
+		return
+	}
+	num := uint64(dt)*uint64(s.rate) + s.remNs
+	frames := num / uint64(time.Second)
+	s.remNs = num % uint64(time.Second)
+	adv := frames * s.frame
+	if !s.cfg.Capture {
+		adv = min(adv, (s.written-s.pos)/s.frame*s.frame)
+	}
+	s.pos += adv
+	if s.period == 0 || s.pos == s.lastEvent {
+		return
+	}
+	crossed := s.pos/uint64(s.period) > s.lastEvent/uint64(s.period)
+	caughtUp := !s.cfg.Capture && s.pos == s.written
+	if !crossed && !caughtUp {
+		return
+	}
+	ev := sndif.Event{ID: s.evtID, Type: sndif.EvtCurPos, Position: s.pos}
+	if err := s.evts.Put(&ev); err != nil {
+		s.dropped++
+		return
+	}
+	s.evtID++
+	s.events++
+	s.lastEvent = s.pos
+	s.d.b.mux.notify(s.evtPort)
+}
+
+// closePCM is CLOSE: stop, finalise the sink, unmap the buffer.
+func (s *stream) closePCM() {
+	if !s.open {
+		return
+	}
+	s.advance(time.Now())
+	if s.sink != nil {
+		if err := s.sink.Close(); err != nil {
+			s.d.logf("%s: closing %s: %v", s.cfg, s.endpoint, err)
+		}
+	}
+	if s.source != nil {
+		s.source.Close()
+	}
+	s.buf.Unmap()
+	s.logf("CLOSE after %d octets written, position %d, %d events", s.written, s.pos, s.events)
+	s.open, s.running, s.sink, s.source, s.buf = false, false, nil, nil, nil
+}

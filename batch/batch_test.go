@@ -172,6 +172,23 @@ func TestRunRollsBackInjectedFault(t *testing.T) {
 	}
 }
 
+// When undoing fails too, the error says so and the report marks the
+// step whose undo failed.
+func TestRunRollbackFails(t *testing.T) {
+	s := newSim(t)
+	h := hostOf(t, s)
+	f, err := Decode([]byte("version: 1\nsteps:\n  - cpupool-create: {name: a}\n  - sched-credit2: {domain: domu1, weight: 9}\n  - cpupool-destroy: {pool: nope}\n"), "b.yaml")
+	must(t, err)
+	must(t, s.Host().FailAlways(xensim.OpPoolDestroy, syscall.EBUSY))
+	rep, err := Run(ctx(t), f, h, RunOptions{})
+	if !errors.Is(err, ErrFailed) || !errors.Is(err, ErrRollbackFailed) || !strings.Contains(err.Error(), "rolling back failed") {
+		t.Fatalf("err = %v", err)
+	}
+	if rep.RolledBack || rep.Steps[0].Status != StatusUndoFailed || rep.Steps[0].UndoError == "" || rep.Steps[1].Status != StatusRolledBack {
+		t.Errorf("report %+v", rep.Steps)
+	}
+}
+
 func TestRunNoRollbackKeepsSteps(t *testing.T) {
 	s := newSim(t)
 	h := hostOf(t, s)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xenstore"
 )
@@ -46,6 +47,8 @@ func TestExitCode(t *testing.T) {
 		{"not supported", &notSupportedError{"no"}, exitNotSupported},
 		{"wrapped not supported", fmt.Errorf("x: %w", &notSupportedError{"no"}), exitNotSupported},
 		{"interrupted", context.Canceled, exitFailure},
+		{"batch failed, rolled back", fmt.Errorf("x: %w", batch.ErrFailed), exitFailure},
+		{"batch rollback failed", errors.Join(batch.ErrFailed, batch.ErrRollbackFailed), exitRollback},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {

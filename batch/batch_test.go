@@ -406,3 +406,40 @@ func lineDiff(a, b string) string {
 	}
 	return out.String()
 }
+
+// BenchmarkRun200Moves runs 200 cpu moves as one batch on the simulated
+// host (the lab compares the same batch with xl in docs/perf.md).
+func BenchmarkRun200Moves(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("version: 1\nsteps:\n  - cpupool-create: {name: a, sched: credit2}\n  - cpupool-create: {name: b, sched: credit2}\n")
+	for i := range 200 {
+		to := "b"
+		if i%2 == 1 {
+			to = "a"
+		}
+		src.WriteString("  - cpupool-cpu-move: {cpus: 2, pool: " + to + "}\n")
+	}
+	f, err := Decode([]byte(src.String()), "bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		s, err := xensim.New(testSpec())
+		if err != nil {
+			b.Fatal(err)
+		}
+		xs, err := s.XenStore()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := Run(context.Background(), f, &Host{HV: s.Host(), XS: xs}, RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		xs.Close()
+		s.Close()
+		b.StartTimer()
+	}
+}

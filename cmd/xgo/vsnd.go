@@ -26,6 +26,7 @@ func vsndCommands(e *env) []*cli.Command {
 		vsndAttachCommand(e),
 		vsndListCommand(e),
 		vsndDetachCommand(e),
+		vsndBackendCommand(e),
 	}
 }
 

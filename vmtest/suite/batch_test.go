@@ -168,7 +168,7 @@ steps:
 		t.Errorf("the plan should pass:\n%s", stdout.String())
 	}
 	// Between plan and run, xl takes the name the last step wants.
-	MustRun(t, "xl", "cpupool-create", "name=xgobt-final", "sched=credit2")
+	MustRun(t, "xl", "cpupool-create", `name="xgobt-final"`, `sched="credit2"`)
 	before = hostState(t)
 	_, _ = stdin.Write([]byte("yes\n"))
 	_ = stdin.Close()
@@ -216,8 +216,8 @@ func TestXenBatchVersusXLLoop(t *testing.T) {
 			_ = exec.Command(c[0], c[1:]...).Run()
 		}
 	})
-	MustRun(t, "xl", "cpupool-create", "name=xgobenchA", "sched=credit2")
-	MustRun(t, "xl", "cpupool-create", "name=xgobenchB", "sched=credit2")
+	MustRun(t, "xl", "cpupool-create", `name="xgobenchA"`, `sched="credit2"`)
+	MustRun(t, "xl", "cpupool-create", `name="xgobenchB"`, `sched="credit2"`)
 	MustRun(t, "xl", "cpupool-cpu-remove", "Pool-0", "2")
 	MustRun(t, "xl", "cpupool-cpu-add", "xgobenchA", "2")
 

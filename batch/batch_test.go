@@ -11,6 +11,7 @@ import (
 
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xensim"
+	"xgo.dev/xgo/xenstore"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -47,6 +48,13 @@ func hostOf(t *testing.T, s *xensim.Sim) *Host {
 	must(t, err)
 	t.Cleanup(func() { xs.Close() })
 	return &Host{HV: s.Host(), XS: xs}
+}
+
+func mustPerms(t *testing.T, p ...string) xenstore.Perms {
+	t.Helper()
+	ps, err := xenstore.ParsePerms(p)
+	must(t, err)
+	return ps
 }
 
 func snapshot(t *testing.T, s *xensim.Sim) string {
@@ -186,6 +194,53 @@ func TestRunRollbackFails(t *testing.T) {
 	}
 	if rep.RolledBack || rep.Steps[0].Status != StatusUndoFailed || rep.Steps[0].UndoError == "" || rep.Steps[1].Status != StatusRolledBack {
 		t.Errorf("report %+v", rep.Steps)
+	}
+}
+
+// The steps whose inverse is a saved XenStore tree or a CPU put back
+// where it was: vsnd-detach, xenstore-rm and -write over a node,
+// pcpu-offline with evacuate of a CPU of another pool, pcpu-online.
+func TestRunRollsBackRestoringSteps(t *testing.T) {
+	s := newSim(t)
+	h := hostOf(t, s)
+	setup, err := Decode([]byte(`version: 1
+steps:
+  - cpupool-create: {name: x, sched: credit2}
+  - cpupool-cpu-move: {cpus: "10-11", pool: x}
+  - cpupool-cpu-remove: {pool: Pool-0, cpus: 9}
+  - pcpu-offline: {cpus: 8}
+  - vsnd-attach:
+      domain: domu2
+      card:`+card+`
+  - xenstore-write: {path: /tool/site/a, value: "1"}
+  - xenstore-write: {path: /tool/site/b/c, value: "2"}
+`), "setup.yaml")
+	must(t, err)
+	_, err = Run(ctx(t), setup, h, RunOptions{})
+	must(t, err)
+	must(t, h.XS.SetPerms(ctx(t), "/tool/site/a", mustPerms(t, "n0", "r2")))
+	f, err := Decode([]byte(`version: 1
+steps:
+  - vsnd-detach: {domain: domu2, devid: 0}
+  - xenstore-rm: {path: /tool/site}
+  - xenstore-write: {path: /local/domain/2/name, value: renamed}
+  - pcpu-offline: {cpus: "9-11", evacuate: true}
+  - pcpu-online: {cpus: 8}
+  - cpupool-destroy: {pool: nope}
+`), "undo.yaml")
+	must(t, err)
+	before := snapshot(t, s)
+	rep, err := Run(ctx(t), f, h, RunOptions{})
+	if !errors.Is(err, ErrFailed) || !rep.RolledBack {
+		t.Fatalf("err = %v, report %+v", err, rep)
+	}
+	for _, sr := range rep.Steps[:5] {
+		if sr.Status != StatusRolledBack || len(sr.Changes) == 0 {
+			t.Errorf("step %d: %s %q", sr.Step, sr.Status, sr.Changes)
+		}
+	}
+	if after := snapshot(t, s); after != before {
+		t.Errorf("host not restored:\n%s", lineDiff(before, after))
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 )
 
 const batchOK = `version: 1
@@ -213,4 +215,26 @@ func tail(s string) string {
 		return "..." + s[len(s)-600:]
 	}
 	return s
+}
+
+// Every command the lock table names exists, so a renamed command cannot
+// silently lose its lock.
+func TestMutatingCommandsExist(t *testing.T) {
+	t.Parallel()
+	app := newApp(testDeps(t))
+	found := map[string]bool{}
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := strings.TrimSpace(prefix + " " + c.Name)
+			found[name] = true
+			walk(name, c.Subcommands)
+		}
+	}
+	walk("", app.Commands)
+	for name := range mutatingCommands {
+		if !found[name] {
+			t.Errorf("the lock table names %q, which is no command", name)
+		}
+	}
 }

@@ -10,16 +10,6 @@ import (
 	"xgo.dev/xgo/completion"
 )
 
-// visitCommands calls fn for every command of the tree with its path
-// ("xenstore read"), hidden ones included.
-func visitCommands(cmds []*cli.Command, prefix string, fn func(path string, c *cli.Command)) {
-	for _, c := range cmds {
-		path := strings.TrimSpace(prefix + " " + c.Name)
-		fn(path, c)
-		visitCommands(c.Subcommands, path, fn)
-	}
-}
-
 // examples returns the example lines of a Description: the lines after
 // "EXAMPLES:".
 func examples(desc string) []string {

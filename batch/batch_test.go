@@ -213,7 +213,7 @@ steps:
       domain: domu2
       card:`+card+`
   - xenstore-write: {path: /tool/site/a, value: "1"}
-  - xenstore-write: {path: /tool/site/b/c, value: "2"}
+  - xenstore write: {path: /tool/site/b/c, value: "2"}
 `), "setup.yaml")
 	must(t, err)
 	_, err = Run(ctx(t), setup, h, RunOptions{})

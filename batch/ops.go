@@ -93,6 +93,9 @@ var registry = map[string]opSpec{
 
 	"xenstore-write": {[]string{"path", "value"}, decodeXSWrite},
 	"xenstore-rm":    {[]string{"path"}, decodeXSRm},
+	// As on the command line, two words.
+	"xenstore write": {[]string{"path", "value"}, decodeXSWrite},
+	"xenstore rm":    {[]string{"path"}, decodeXSRm},
 }
 
 // OpNames lists the operations a batch file may use, sorted.

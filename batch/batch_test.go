@@ -304,7 +304,7 @@ func TestPlanStopsAtFirstFailingStep(t *testing.T) {
 // export, reset, run, export again: the same file, on several layouts.
 func TestExportRunRoundTrip(t *testing.T) {
 	layouts := map[string]string{
-		"empty": "version: 1\nsteps: []\n",
+		"empty":      "version: 1\nsteps: []\n",
 		"acceptance": strings.Replace(acceptance, "  - cpupool-cpu-move: {cpus: 11, pool: rt}\n", "", 1),
 		"rtds-null": `version: 1
 steps:

@@ -13,8 +13,8 @@ import (
 
 func exportCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "export",
-		Usage:     "Write the host's cpupool, CPU and vsnd layout as a batch file",
+		Name:  "export",
+		Usage: "Write the host's cpupool, CPU and vsnd layout as a batch file",
 		Description: `Writes the layout of the host as a batch file (YAML; -o json gives the
 same in JSON) that recreates it with "xgo batch run" on a host of the
 same hardware whose CPUs are all online in Pool-0 and whose domains all

@@ -48,12 +48,13 @@
 // else is EOPNOTSUPP.
 //
 // A running stream's position advances in real time at its rate, as a
-// card's: playback cannot play what was not written (the time is lost,
-// as in an underrun); capture always can. A CUR_POS event goes on the
-// event page whenever the position crosses a period_sz boundary, and
-// when playback has played everything written (so a draining guest sees
-// the end). Event ids count from 0 for each connection, as the frontend
-// checks. The position counts octets from OPEN.
+// card's DMA pointer does, whether or not the guest wrote that far (the
+// guest's ALSA then sees an underrun, as with a card). A CUR_POS event
+// goes on the event page each time the position passes a period_sz
+// boundary, strictly: Linux's frontend signals a period only when more
+// than period_size frames came since the last signal. Event ids count
+// from 0 for each connection, as the frontend checks. The position
+// counts octets from OPEN.
 //
 // # Sinks and sources
 //

@@ -493,11 +493,14 @@ func (s *stream) tick() time.Duration {
 	return max(time.Millisecond, min(d, 20*time.Millisecond))
 }
 
-// advance moves the position as a card would in the time since the last
-// look: rate frames a second while running; a playback stream cannot
-// play what the guest has not written (an underrun: the time is lost,
-// as on a card). It then sends CUR_POS when the position crossed a
-// period, or when playback caught up with the guest's writes.
+// advance moves the position as a card's DMA pointer moves in the time
+// since the last look: rate frames a second while running, whether or
+// not the guest wrote that far (then the guest's ALSA sees an underrun,
+// as with a card). It sends CUR_POS when the position passed the next
+// period boundary: strictly past it, because Linux's frontend signals a
+// period only when more than period_size frames came since the last
+// signal; with the clock looked at every quarter period, every event
+// then signals one period.
 func (s *stream) advance(now time.Time) {
 	if !s.open || !s.running {
 		return
@@ -510,17 +513,12 @@ func (s *stream) advance(now time.Time) {
 	num := uint64(dt)*uint64(s.rate) + s.remNs
 	frames := num / uint64(time.Second)
 	s.remNs = num % uint64(time.Second)
-	adv := frames * s.frame
-	if !s.cfg.Capture {
-		adv = min(adv, (s.written-s.pos)/s.frame*s.frame)
-	}
-	s.pos += adv
-	if s.period == 0 || s.pos == s.lastEvent {
+	s.pos += frames * s.frame
+	if s.period == 0 {
 		return
 	}
-	crossed := s.pos/uint64(s.period) > s.lastEvent/uint64(s.period)
-	caughtUp := !s.cfg.Capture && s.pos == s.written
-	if !crossed && !caughtUp {
+	next := (s.lastEvent/uint64(s.period) + 1) * uint64(s.period)
+	if s.pos <= next {
 		return
 	}
 	ev := sndif.Event{ID: s.evtID, Type: sndif.EvtCurPos, Position: s.pos}

@@ -178,6 +178,7 @@ func runVsndAttach(ctx context.Context, opts vsndAttachOptions, e *env) error {
 	}
 	dry := e.global.DryRun
 	out := &VsndAttachOutput{SchemaVersion: schemaVersion, DryRun: dry}
+	var simAttached *sound.Attachment
 	err = withVsnd(ctx, e, !dry, func(m *sound.Manager) error {
 		a, err := m.Attach(ctx, sound.AttachRequest{Domain: opts.Domain, Backend: opts.Backend, Card: card, DryRun: dry})
 		if err != nil {
@@ -192,35 +193,19 @@ func runVsndAttach(ctx context.Context, opts vsndAttachOptions, e *env) error {
 		if dry || !opts.Wait {
 			return nil
 		}
-		res, werr := m.WaitConnected(ctx, a, opts.Timeout)
-		out.Wait = &VsndWait{
-			Outcome:   string(res.Outcome),
-			Frontend:  vsndState(res.Frontend, res.Frontend != sound.StateUnknown),
-			Backend:   vsndState(res.Backend, res.Backend != sound.StateUnknown),
-			Error:     res.Error,
-			ElapsedMS: res.Elapsed.Milliseconds(),
-		}
-		if werr == nil {
+		if e.global.Sim {
+			simAttached = a // waited for below, with the simulated host released
 			return nil
 		}
-		if out.Wait.Outcome == "" {
-			out.Wait.Outcome = "interrupted"
-		}
-		undo := !opts.Keep && (errors.Is(werr, sound.ErrNoBackend) || res.Outcome == sound.OutcomeClosed || ctx.Err() != nil)
-		if !undo {
-			if res.Outcome == sound.OutcomeTimeout {
-				return fmt.Errorf("%w; the device stays (xgo vsnd-detach %d %d removes it)", werr, a.Frontend.ID, a.DevID)
-			}
-			return werr
-		}
-		uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if uerr := m.Undo(uctx, a); uerr != nil {
-			return fmt.Errorf("%w; removing the device again failed: %v", werr, uerr)
-		}
-		out.Wait.Removed = true
-		return fmt.Errorf("%w; the device was removed again (--keep keeps it)", werr)
+		res, werr := m.WaitConnected(ctx, a, opts.Timeout)
+		return finishVsndWait(ctx, m, a, res, werr, opts, out)
 	})
+	if simAttached != nil && err == nil {
+		res, werr := e.simWaitConnected(ctx, simAttached, opts.Timeout)
+		err = withVsnd(ctx, e, true, func(m *sound.Manager) error {
+			return finishVsndWait(ctx, m, simAttached, res, werr, opts, out)
+		})
+	}
 	if err != nil && out.Wait == nil {
 		return err // nothing was written
 	}
@@ -230,6 +215,39 @@ func runVsndAttach(ctx context.Context, opts vsndAttachOptions, e *env) error {
 		err = rerr
 	}
 	return err
+}
+
+// finishVsndWait records what --wait saw in out and, when no backend
+// answered, an end closed the device or the wait was interrupted,
+// removes the device again (unless --keep).
+func finishVsndWait(ctx context.Context, m *sound.Manager, a *sound.Attachment, res sound.WaitResult, werr error, opts vsndAttachOptions, out *VsndAttachOutput) error {
+	out.Wait = &VsndWait{
+		Outcome:   string(res.Outcome),
+		Frontend:  vsndState(res.Frontend, res.Frontend != sound.StateUnknown),
+		Backend:   vsndState(res.Backend, res.Backend != sound.StateUnknown),
+		Error:     res.Error,
+		ElapsedMS: res.Elapsed.Milliseconds(),
+	}
+	if werr == nil {
+		return nil
+	}
+	if out.Wait.Outcome == "" {
+		out.Wait.Outcome = "interrupted"
+	}
+	undo := !opts.Keep && (errors.Is(werr, sound.ErrNoBackend) || res.Outcome == sound.OutcomeClosed || ctx.Err() != nil)
+	if !undo {
+		if res.Outcome == sound.OutcomeTimeout {
+			return fmt.Errorf("%w; the device stays (xgo vsnd-detach %d %d removes it)", werr, a.Frontend.ID, a.DevID)
+		}
+		return werr
+	}
+	uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if uerr := m.Undo(uctx, a); uerr != nil {
+		return fmt.Errorf("%w; removing the device again failed: %v", werr, uerr)
+	}
+	out.Wait.Removed = true
+	return fmt.Errorf("%w; the device was removed again (--keep keeps it)", werr)
 }
 
 // floatFormats lists the float formats a card sets (by sndif's names),

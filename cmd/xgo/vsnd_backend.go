@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
+	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -104,11 +106,11 @@ func runVsndBackend(ctx context.Context, opts vsndBackendOptions, e *env) error 
 	if err != nil {
 		return explainNoXen(err)
 	}
-	return serveVsnd(ctx, opts, e, xs, backend.GntdevGrants(gnt), ev)
+	return serveVsndWith(ctx, opts, e, xs, backend.GntdevGrants(gnt), ev, false, &backendLog{e: e})
 }
 
-// serveVsnd runs the backend until ctx ends; it closes ev.
-func serveVsnd(ctx context.Context, opts vsndBackendOptions, e *env, xs *xenstore.Conn, g backend.Grants, ev backend.Events) error {
+// serveVsndWith runs the backend until ctx ends; it closes ev.
+func serveVsndWith(ctx context.Context, opts vsndBackendOptions, e *env, xs *xenstore.Conn, g backend.Grants, ev backend.Events, keep bool, l *backendLog) error {
 	self := uint32(0)
 	if v, err := xs.Read(ctx, "domid"); err == nil {
 		if n, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 16); err == nil {
@@ -120,8 +122,7 @@ func serveVsnd(ctx context.Context, opts vsndBackendOptions, e *env, xs *xenstor
 		ev.Close()
 		return err
 	}
-	l := &backendLog{e: e}
-	cfg := backend.Config{XS: xs, Grants: g, Events: ev, Self: self, Domains: doms, WAVDir: opts.WAVDir, Logf: l.logf}
+	cfg := backend.Config{XS: xs, Grants: g, Events: ev, Self: self, Domains: doms, WAVDir: opts.WAVDir, Logf: l.logf, KeepStates: keep}
 	if e.global.Verbose {
 		cfg.Debugf = l.logf
 	}
@@ -167,7 +168,132 @@ func resolveDomains(ctx context.Context, xs *xenstore.Conn, names []string) ([]u
 	return out, nil
 }
 
-// runVsndBackendSim is replaced when the simulated host can serve one.
-func runVsndBackendSim(context.Context, vsndBackendOptions, *env) error {
-	return errors.New("vsnd-backend: not available on the simulated host yet")
+// Serving the simulated host. Its state is one locked file that every
+// xgo --sim command loads, changes and saves in turn, so the backend
+// cannot hold it: it serves in turns too. Each turn loads the host,
+// runs the backend (with grants and event channels in memory, in
+// package backendtest's hypervisor, which lives as long as this
+// process) and plays the guests' snd-xen-front until nothing moves or
+// simTurn has passed, then saves the host and lets other commands in for
+// simPause. vsnd-attach --wait releases the host while it waits, so the
+// two meet. When interrupted, a last turn closes every device.
+const (
+	simTurn  = 500 * time.Millisecond
+	simPause = 100 * time.Millisecond
+)
+
+func runVsndBackendSim(ctx context.Context, opts vsndBackendOptions, e *env) error {
+	x := backendtest.New()
+	guests := backendtest.NewGuests(x)
+	l := &backendLog{e: e}
+	l.logf("serving the simulated host in turns (grants and event channels in memory)")
+	for {
+		last := ctx.Err() != nil
+		if err := simBackendTurn(ctx, opts, e, x, guests, l, last); err != nil || last {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(simPause):
+		}
+	}
+}
+
+func simBackendTurn(ctx context.Context, opts vsndBackendOptions, e *env, x *backendtest.Xen, guests *backendtest.Guests, l *backendLog, last bool) error {
+	s, release, err := e.openSim(true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = release() }()
+	bg := context.Background()
+	xs, err := s.XenStore()
+	if err != nil {
+		return err
+	}
+	ids, err := xs.Directory(bg, "/local/domain")
+	if err != nil {
+		return err
+	}
+	var doms []uint32
+	for _, id := range ids {
+		n, err := strconv.ParseUint(id, 10, 16)
+		if err != nil {
+			continue
+		}
+		if !x.HasDomain(uint32(n)) {
+			x.AddDomain(uint32(n), 2048)
+		}
+		if n != 0 {
+			doms = append(doms, uint32(n))
+		}
+	}
+	conns := map[uint32]*xenstore.Conn{}
+	conn := func(dom uint32) (*xenstore.Conn, error) {
+		if c := conns[dom]; c != nil {
+			return c, nil
+		}
+		c, err := s.XenStoreAs(dom)
+		conns[dom] = c
+		return c, err
+	}
+	tctx, stop := context.WithCancel(bg)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		// The last turn ends with every device Closed (KeepStates off).
+		done <- serveVsndWith(tctx, opts, e, xs, x.Grants(0), x.Evtchn(0), !last, l)
+	}()
+	{
+		deadline := time.Now().Add(simTurn)
+		quiet := 0
+		for time.Now().Before(deadline) && quiet < 5 && (last || ctx.Err() == nil) {
+			time.Sleep(20 * time.Millisecond)
+			changed, err := guests.Step(bg, doms, conn)
+			if err != nil {
+				l.logf("simulated guests: %v", err)
+			}
+			if changed {
+				quiet = 0
+			} else {
+				quiet++
+			}
+		}
+		stop()
+	}
+	return <-done
+}
+
+// simWaitConnected is Manager.WaitConnected on the simulated host,
+// which it does not hold while it waits: it looks at the two states
+// every simPoll, loading the host each time, so that a running
+// `xgo --sim vsnd-backend` gets its turns in between.
+func (e *env) simWaitConnected(ctx context.Context, a *sound.Attachment, timeout time.Duration) (sound.WaitResult, error) {
+	const simPoll = 50 * time.Millisecond
+	start := time.Now()
+	for {
+		var res sound.WaitResult
+		var werr error
+		err := withVsnd(ctx, e, false, func(m *sound.Manager) error {
+			res, werr = m.WaitConnected(ctx, a, time.Millisecond)
+			return nil
+		})
+		res.Elapsed = time.Since(start)
+		switch {
+		case err != nil:
+			return res, err
+		case werr == nil, res.Outcome == sound.OutcomeClosed:
+			return res, werr
+		case ctx.Err() != nil:
+			return res, ctx.Err()
+		case res.Elapsed >= timeout:
+			if res.Outcome == sound.OutcomeNoBackend {
+				return res, fmt.Errorf("%w within %s (backend %s, frontend %s)", sound.ErrNoBackend, timeout, res.Backend, res.Frontend)
+			}
+			return res, fmt.Errorf("%w within %s: backend %s, frontend %s", sound.ErrNotConnected, timeout, res.Backend, res.Frontend)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(simPoll, timeout-res.Elapsed)):
+		}
+	}
 }

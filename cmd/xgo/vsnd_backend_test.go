@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +20,40 @@ func TestVsndBackendBadInput(t *testing.T) {
 		r := runXgo(t, testDeps(t), tt.args...)
 		if r.code != exitUsage || r.stderr != tt.want || r.stdout != "" {
 			t.Errorf("xgo %q: code %d, stderr %q, stdout %q", tt.args, r.code, r.stderr, r.stdout)
+		}
+	}
+}
+
+// TestVsndBackendSim runs `xgo --sim=FILE vsnd-backend` and, beside it,
+// `xgo --sim=FILE vsnd-attach --wait`: they take turns on the simulated
+// host and the device connects; interrupting the backend closes it.
+func TestVsndBackendSim(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "sim.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	var beErr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		d := testDeps(t)
+		d.Stdout, d.Stderr = new(bytes.Buffer), &beErr
+		done <- execute(ctx, newApp(d), []string{"xgo", "--sim=" + state, "vsnd-backend", "--wav-dir", dir}, &beErr)
+	}()
+	r := runXgo(t, testDeps(t), "--sim="+state, "vsnd-attach", "domu1", "PCM, name=a", "STREAM, unique-id=wav:a.wav, type=p", "--wait=20s", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"outcome": "connected"`) {
+		t.Errorf("vsnd-attach --wait: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("vsnd-backend: exit %d\n%s", code, beErr.String())
+	}
+	r = runXgo(t, testDeps(t), "--sim="+state, "vsnd-list", "domu1")
+	if !strings.Contains(r.stdout, "be-state: 6 (Closed)") {
+		t.Errorf("after the backend stopped:\n%s", r.stdout)
+	}
+	for _, want := range []string{"dom1 vsnd0: Initialising -> InitWait", "dom1 vsnd0: InitWait -> Connected", "dom1 vsnd0: Connected -> Closed"} {
+		if !strings.Contains(beErr.String(), want) {
+			t.Errorf("backend log lacks %q:\n%s", want, beErr.String())
 		}
 	}
 }

@@ -25,6 +25,11 @@ type Config struct {
 	// WAVDir is where playback WAV files go and capture WAV files are
 	// read from ("" is the current directory).
 	WAVDir string
+	// KeepStates leaves the devices' states as they are when Run ends
+	// (their streams are still stopped and unmapped): a backend that runs
+	// again reconnects to the transport the frontends published. The
+	// simulated host uses it to serve in turns.
+	KeepStates bool
 	// Logf receives one line per device state change and per problem;
 	// Debugf (if set) the requests and stream details.
 	Logf, Debugf func(format string, args ...any)
@@ -89,7 +94,9 @@ func (b *Backend) Run(ctx context.Context) error {
 		return fmt.Errorf("vsnd backend: watching @releaseDomain: %w", err)
 	}
 	defer rel.Close()
-	b.logf("serving %s", root)
+	if !b.cfg.KeepStates {
+		b.logf("serving %s", root)
+	}
 	for {
 		select {
 		case <-ctx.Done():

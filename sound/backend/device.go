@@ -63,6 +63,7 @@ type device struct {
 	failed  chan error
 	dead    atomic.Bool // the frontend's domain is gone
 	state   State       // what this backend last wrote
+	resumed bool        // found Connected: reconnecting is not news
 	streams []*stream
 }
 
@@ -88,7 +89,7 @@ func (d *device) run(ctx context.Context) {
 	conn := d.b.cfg.XS
 	defer func() {
 		d.disconnect()
-		if ctx.Err() != nil && d.state != Closed {
+		if ctx.Err() != nil && d.state != Closed && !d.b.cfg.KeepStates {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			d.switchState(cctx, Closed)
 			cancel()
@@ -148,7 +149,7 @@ func (d *device) step(ctx context.Context) (done bool) {
 		if d.state == Connected || d.state == Initialised {
 			// Left by an earlier backend: the frontend's transport may
 			// still be published; connect to it afresh.
-			d.state = InitWait
+			d.state, d.resumed = InitWait, true
 		}
 	}
 	online, _ := conn.Read(ctx, d.bePath+"/online")
@@ -259,7 +260,12 @@ func (d *device) switchState(ctx context.Context, s State) {
 		}
 		return
 	}
-	d.logf("%s -> %s", d.state, s)
+	if d.resumed && s == Connected {
+		d.debugf("connected again")
+	} else {
+		d.logf("%s -> %s", d.state, s)
+	}
+	d.resumed = false
 	d.state = s
 }
 

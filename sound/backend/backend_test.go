@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xenstore"
 )
 
 var playCard = []string{
@@ -309,7 +311,7 @@ func TestMisbehavingGuest(t *testing.T) {
 		playErr = g.Play(ctx, signal, 2048)
 	}()
 	s.SpoilRing(5000) // req_prod far ahead
-	if _, err := backendtest.WaitState(ctx, r.xs, bad.Backend+"/state", 5); err != nil {
+	if _, err := backendtest.WaitState(ctx, r.xs, bad.Backend+"/state", 6); err != nil {
 		t.Fatalf("the broken device was not closed: %v", err)
 	}
 	errNode, _ := r.xs.Read(ctx, fmt.Sprintf("/local/domain/0/error/backend/vsnd/1/%d/error", bad.DevID))
@@ -440,5 +442,62 @@ func TestShutdownFinalises(t *testing.T) {
 	path := filepath.Join(r.dir, fmt.Sprintf("dom1-vsnd%d-pcm0-s0.wav", f.DevID))
 	if _, _, _, _, data := readWAV(t, path); !bytes.Equal(data, tone16(1000, 2, 100)) {
 		t.Errorf("default WAV holds %d octets", len(data))
+	}
+}
+
+// TestBadTransportThenRetry: a transport that does not map closes the
+// device with the reason in its error node; when the guest starts again
+// the backend waits a little, then connects to the good transport.
+func TestBadTransportThenRetry(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := ctxT(t)
+	card, _ := sound.ParseItems([]string{"PCM, name=r", "STREAM, unique-id=null, type=p"})
+	a, err := r.m.Attach(ctx, sound.AttachRequest{Domain: "1", Card: card})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest, err := r.sim.XenStoreAs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backendtest.WaitState(ctx, guest, a.BackendPath+"/state", 2); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"ring-ref": "9999", "event-channel": "1", "evt-ring-ref": "9998", "evt-event-channel": "2"} {
+		if err := guest.Write(ctx, a.FrontendPath+"/0/0/"+k, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := guest.Write(ctx, a.FrontendPath+"/state", []byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backendtest.WaitState(ctx, guest, a.BackendPath+"/state", 6); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := r.xs.Read(ctx, "/local/domain/0/error/backend/vsnd/1/0/error")
+	if !strings.Contains(string(e), "ring-ref 9999") {
+		t.Errorf("error node %q", e)
+	}
+	start := time.Now()
+	if err := guest.Write(ctx, a.FrontendPath+"/state", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backendtest.WaitState(ctx, guest, a.BackendPath+"/state", 2); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("InitWait again after %v: want a pause after a failure", d)
+	}
+	g := backendtest.NewGuests(r.x)
+	conn := func(uint32) (*xenstore.Conn, error) { return guest, nil }
+	for backendtest.StateOf(ctx, guest, a.FrontendPath+"/state") != 4 || backendtest.StateOf(ctx, guest, a.BackendPath+"/state") != 4 {
+		if _, err := g.Step(ctx, []uint32{1}, conn); err != nil {
+			t.Fatal(err)
+		}
+		if ctx.Err() != nil {
+			t.Fatal("no connection after the retry")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

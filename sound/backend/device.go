@@ -64,6 +64,10 @@ type device struct {
 	dead    atomic.Bool // the frontend's domain is gone
 	state   State       // what this backend last wrote
 	resumed bool        // found Connected: reconnecting is not news
+	// failures counts the guest's failed connections; no InitWait
+	// before retryAt.
+	failures int
+	retryAt  time.Time
 	streams []*stream
 }
 
@@ -124,10 +128,7 @@ func (d *device) run(ctx context.Context) {
 			}
 		case <-d.kick:
 		case err := <-d.failed:
-			d.logf("%v: closing the device", err)
-			d.disconnect()
-			d.devError(ctx, syscall.EPROTO, err.Error())
-			d.switchState(ctx, Closing)
+			d.fail(ctx, syscall.EPROTO, err)
 		}
 	}
 }
@@ -173,6 +174,10 @@ func (d *device) step(ctx context.Context) (done bool) {
 			d.logf("frontend went back to %s", fs)
 		}
 		if d.state != InitWait && d.state != Closing {
+			if wait := time.Until(d.retryAt); wait > 0 {
+				time.AfterFunc(wait, d.poke)
+				return false
+			}
 			d.disconnect()
 			if err := conn.Write(ctx, d.bePath+"/versions", []byte(sndif.Versions)); err != nil {
 				d.logf("writing versions: %v", err)
@@ -185,10 +190,7 @@ func (d *device) step(ctx context.Context) (done bool) {
 			return false
 		}
 		if err := d.connect(ctx); err != nil {
-			d.logf("connecting: %v", err)
-			d.disconnect()
-			d.devError(ctx, syscall.EINVAL, err.Error())
-			d.switchState(ctx, Closing)
+			d.fail(ctx, syscall.EINVAL, fmt.Errorf("connecting: %w", err))
 			return false
 		}
 		d.switchState(ctx, Connected)
@@ -200,6 +202,21 @@ func (d *device) step(ctx context.Context) (done bool) {
 		d.switchState(ctx, Closed)
 	}
 	return false
+}
+
+// fail tears the device down after an error of the guest's (a transport
+// that does not map or bind, a broken ring): the reason goes to the
+// error node and the state to Closed, upon which Linux's frontend frees
+// its channels and starts again from Initialising. The next InitWait
+// waits 250 ms, doubled at every failure up to 30 s, so a guest that
+// keeps failing costs little.
+func (d *device) fail(ctx context.Context, e syscall.Errno, err error) {
+	d.logf("%v: closing the device", err)
+	d.disconnect()
+	d.devError(ctx, e, err.Error())
+	d.switchState(ctx, Closed)
+	d.failures++
+	d.retryAt = time.Now().Add(min(250*time.Millisecond<<min(d.failures-1, 10), 30*time.Second))
 }
 
 // connect reads the streams and their transport, maps and binds them

@@ -26,11 +26,11 @@
 // A device whose transport cannot be mapped or bound, or whose guest
 // breaks a ring (a producer index more than a ring ahead), is torn down
 // with its error in error/backend/vsnd/<fe>/<devid>/error and state
-// Closing (xenbus_dev_fatal's convention): Linux's frontend then leaves
-// it alone until the device is detached. Nothing a guest writes can
-// affect another guest's devices: each stream has its own goroutine,
-// every index and offset is checked, and mapping a bad grant is an
-// error status.
+// Closed; Linux's frontend then starts again from Initialising, and the
+// backend answers with InitWait after a pause (250 ms, doubled at every
+// failure, at most 30 s). Nothing a guest writes can affect another
+// guest's devices: each stream has its own goroutine, every index and
+// offset is checked, and mapping a bad grant is an error status.
 //
 // # Streams
 //

@@ -68,7 +68,7 @@ type device struct {
 	// before retryAt.
 	failures int
 	retryAt  time.Time
-	streams []*stream
+	streams  []*stream
 }
 
 func (d *device) logf(format string, args ...any) {

@@ -151,14 +151,3 @@ func readWAV(t testing.TB, path string) (tag, channels uint16, rate uint32, bits
 	}
 	return tag, channels, rate, bits, b[d+8 : d+8+n]
 }
-
-func waitFile(t testing.TB, path string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil || time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

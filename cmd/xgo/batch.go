@@ -231,7 +231,7 @@ func runBatch(c *cli.Context, e *env, name string) error {
 // BatchOutput is what batch plan and batch run print: the report, step
 // by step.
 type BatchOutput struct {
-	*batch.Report
+	*batch.Report `yaml:",inline"`
 }
 
 func (o *BatchOutput) writeText(w io.Writer, _ termInfo) error {

@@ -57,6 +57,9 @@ func TestBatchPlanRunExport(t *testing.T) {
 		!strings.Contains(r.stdout, "would: sysctl cpupool_op addcpu pool 1 'rt', cpu 13") || !strings.Contains(r.stdout, "all 7 steps would succeed") {
 		t.Fatalf("plan: %d %s %s", r.code, r.stdout, r.stderr)
 	}
+	if y := runXgo(t, d, "batch", "plan", "-o", "yaml", file); y.code != 0 || !strings.HasPrefix(y.stdout, "schemaVersion: 1\nfile: ") {
+		t.Errorf("plan -o yaml: %d %s", y.code, y.stdout)
+	}
 	if after := runXgo(t, d, "sim", "show", "-o", "yaml").stdout; after != before {
 		t.Fatal("batch plan changed the host")
 	}

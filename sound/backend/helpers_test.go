@@ -53,7 +53,8 @@ func newRig(t testing.TB) *rig {
 	cfg := backend.Config{XS: xs, Grants: x.Grants(0), Events: r.ev, WAVDir: r.dir,
 		Logf:   func(f string, a ...any) { t.Logf("backend: "+f, a...) },
 		Debugf: func(f string, a ...any) { t.Logf("backend debug: "+f, a...) }}
-	if _, bench := t.(*testing.B); bench {
+	switch t.(type) {
+	case *testing.B, *testing.F:
 		cfg.Logf, cfg.Debugf = nil, nil
 	}
 	b := backend.New(cfg)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"xgo.dev/xgo/sound"
+	"xgo.dev/xgo/sound/backend"
 	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/sound/sndif"
 	"xgo.dev/xgo/xenstore"
@@ -499,5 +500,77 @@ func TestBadTransportThenRetry(t *testing.T) {
 			t.Fatal("no connection after the retry")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// grantsHook runs hook before the first Map of a ring page and fails
+// that Map, as a mapping does when the guest revoked the grant a moment
+// before.
+type grantsHook struct {
+	backend.Grants
+	once sync.Once
+	hook func()
+}
+
+func (g *grantsHook) Map(domid uint32, refs []uint32, writable bool) (backend.Mapping, error) {
+	fired := false
+	g.once.Do(func() {
+		if g.hook != nil {
+			g.hook()
+			fired = true
+		}
+	})
+	if fired {
+		return nil, fmt.Errorf("map grant %d: revoked", refs[0])
+	}
+	return g.Grants.Map(domid, refs, writable)
+}
+
+// TestFrontendRepublishesWhileConnecting: Linux's frontend frees and
+// publishes its channels again on every InitWait event it sees; when
+// that happens while the backend maps the first ones, the backend
+// connects to the new ones instead of closing the device.
+func TestFrontendRepublishesWhileConnecting(t *testing.T) {
+	t.Parallel()
+	h := &grantsHook{}
+	r := newRigWith(t, func(g backend.Grants) backend.Grants { h.Grants = g; return h })
+	ctx := ctxT(t)
+	h.hook = func() {
+		// The guest starts over (sndback_disconnect: Initialising), to
+		// publish new channels, as a second InitWait event makes it.
+		c, _ := r.sim.XenStoreAs(1)
+		c.Write(ctx, "/local/domain/1/device/vsnd/0/state", []byte("1"))
+	}
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		card, _ := sound.ParseItems([]string{"PCM, name=r", "STREAM, unique-id=null, type=p"})
+		if _, err = r.m.Attach(ctx, sound.AttachRequest{Domain: "1", Card: card}); err != nil {
+			done <- err
+			return
+		}
+		conn, _ := r.sim.XenStoreAs(1)
+		g := backendtest.NewGuests(r.x)
+		for ctx.Err() == nil {
+			if _, err := g.Step(ctx, []uint32{1}, func(uint32) (*xenstore.Conn, error) { return conn, nil }); err != nil {
+				done <- err
+				return
+			}
+			if backendtest.StateOf(ctx, conn, "/local/domain/1/device/vsnd/0/state") == 4 {
+				done <- nil
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		done <- ctx.Err()
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := backendtest.StateOf(ctx, r.xs, "/local/domain/0/backend/vsnd/1/0/state"); st != 4 {
+		t.Fatalf("backend state %d", st)
+	}
+	if _, err := r.xs.Read(ctx, "/local/domain/0/error/backend/vsnd/1/0/error"); err == nil {
+		t.Error("an error was reported")
 	}
 }

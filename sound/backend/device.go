@@ -68,6 +68,7 @@ type device struct {
 	// before retryAt.
 	failures int
 	retryAt  time.Time
+	quick    int // connections tried again at once because the transport moved
 	streams  []*stream
 }
 
@@ -189,10 +190,22 @@ func (d *device) step(ctx context.Context) (done bool) {
 		if d.state != InitWait {
 			return false
 		}
-		if err := d.connect(ctx); err != nil {
+		used, err := d.connect(ctx)
+		if err != nil {
+			d.disconnect()
+			if d.quick < 3 && d.transportMoved(ctx, used) {
+				// Linux's frontend frees and re-publishes everything on
+				// every backend InitWait event it sees, so a second
+				// event can revoke the grants we just read.
+				d.quick++
+				d.debugf("%v; the frontend published again meanwhile: trying again", err)
+				d.poke()
+				return false
+			}
 			d.fail(ctx, syscall.EINVAL, fmt.Errorf("connecting: %w", err))
 			return false
 		}
+		d.quick = 0
 		d.switchState(ctx, Connected)
 	case Closing:
 		d.disconnect()
@@ -219,19 +232,38 @@ func (d *device) fail(ctx context.Context, e syscall.Errno, err error) {
 	d.retryAt = time.Now().Add(min(250*time.Millisecond<<min(d.failures-1, 10), 30*time.Second))
 }
 
+// transportMoved reports whether the frontend left Initialised or
+// published other transport than used since connect read it.
+func (d *device) transportMoved(ctx context.Context, used []StreamConfig) bool {
+	if fs := parseState(d.b.cfg.XS.Read(ctx, d.fePath+"/state")); fs != Initialised && fs != Connected {
+		return true
+	}
+	now, err := cfgReader{ctx, d.b.cfg.XS}.readStreams(d.fePath, true)
+	if err != nil || len(now) != len(used) {
+		return err == nil
+	}
+	for i := range now {
+		a, b := now[i], used[i]
+		if a.RingRef != b.RingRef || a.EventChannel != b.EventChannel || a.EvtRingRef != b.EvtRingRef || a.EvtEventChannel != b.EvtEventChannel {
+			return true
+		}
+	}
+	return false
+}
+
 // connect reads the streams and their transport, maps and binds them
-// all, and starts serving them.
-func (d *device) connect(ctx context.Context) error {
+// all, and starts serving them. It returns what it read.
+func (d *device) connect(ctx context.Context) ([]StreamConfig, error) {
 	cfgs, err := cfgReader{ctx, d.b.cfg.XS}.readStreams(d.fePath, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.failed = make(chan error, 1)
 	for _, c := range cfgs {
 		s := &stream{d: d, cfg: c}
 		d.streams = append(d.streams, s)
 		if err := s.attach(); err != nil {
-			return err
+			return cfgs, err
 		}
 	}
 	failed := d.failed
@@ -246,7 +278,7 @@ func (d *device) connect(ctx context.Context) error {
 	for _, s := range d.streams {
 		d.debugf("%s: unique-id %q, ring-ref %d port %d, evt-ring-ref %d port %d", s.cfg, s.cfg.UniqueID, s.cfg.RingRef, s.cfg.EventChannel, s.cfg.EvtRingRef, s.cfg.EvtEventChannel)
 	}
-	return nil
+	return cfgs, nil
 }
 
 // disconnect stops every stream (finalising open WAV files), unbinds
@@ -272,7 +304,7 @@ func (d *device) switchState(ctx context.Context, s State) {
 		return tx.Write(ctx, path, []byte(strconv.Itoa(int(s))))
 	})
 	if err != nil {
-		if !errors.Is(err, xenstore.ErrNotExist) {
+		if !errors.Is(err, xenstore.ErrNotExist) && ctx.Err() == nil {
 			d.logf("writing state %s: %v", s, err)
 		}
 		return

@@ -35,7 +35,10 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB) *rig { t.Helper(); return newRigWith(t, nil) }
+
+// newRigWith is newRig with the backend's grants passed through wrap.
+func newRigWith(t testing.TB, wrap func(backend.Grants) backend.Grants) *rig {
 	t.Helper()
 	s, err := xensim.New(nil)
 	if err != nil {
@@ -50,7 +53,11 @@ func newRig(t testing.TB) *rig {
 	x.AddDomain(1, 8192)
 	x.AddDomain(2, 8192)
 	r := &rig{sim: s, xs: xs, x: x, ev: x.Evtchn(0), m: &sound.Manager{XS: xs, HV: s.Host()}, dir: t.TempDir(), done: make(chan error, 1)}
-	cfg := backend.Config{XS: xs, Grants: x.Grants(0), Events: r.ev, WAVDir: r.dir,
+	g := x.Grants(0)
+	if wrap != nil {
+		g = wrap(g)
+	}
+	cfg := backend.Config{XS: xs, Grants: g, Events: r.ev, WAVDir: r.dir,
 		Logf:   func(f string, a ...any) { t.Logf("backend: "+f, a...) },
 		Debugf: func(f string, a ...any) { t.Logf("backend debug: "+f, a...) }}
 	switch t.(type) {

@@ -279,8 +279,8 @@ func TestOperations(t *testing.T) {
 		}
 	}
 	free, _ := e.sim.Host().CpupoolFreeCPUs()
-	if hypercall.CPUSet(free).String() != "6" {
-		t.Errorf("free cpus %s, want 6", hypercall.CPUSet(free))
+	if free.String() != "6" {
+		t.Errorf("free cpus %s, want 6", free)
 	}
 }
 

@@ -109,7 +109,7 @@ func (m *Manager) Pools(ctx context.Context) ([]Pool, error) {
 	pools := make([]Pool, len(infos))
 	paths := make([]string, len(infos))
 	for i, in := range infos {
-		pools[i] = Pool{ID: in.ID, Scheduler: in.Scheduler, CPUs: cpuset.FromBitmap(in.CPUs), NDom: int(in.NDom)}
+		pools[i] = Pool{ID: in.ID, Scheduler: in.Scheduler, CPUs: in.CPUs, NDom: int(in.NDom)}
 		paths[i] = PoolPath(in.ID) + "/name"
 	}
 	names, found, err := readAll(ctx, m.xs, paths)
@@ -185,7 +185,7 @@ func (m *Manager) readHost(ctx context.Context) (*host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the free cpus: %w", err)
 	}
-	return &host{pools: pools, free: cpuset.FromBitmap(free)}, nil
+	return &host{pools: pools, free: free}, nil
 }
 
 func (h *host) loadDomains(ctx context.Context, m *Manager) error {

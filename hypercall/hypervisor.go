@@ -1,5 +1,7 @@
 package hypercall
 
+import "xgo.dev/xgo/cpuset"
+
 // Hypervisor is the typed set of Xen operations xgo's domain packages
 // (pcpu, cpupool, sched) are written against. *Xen implements it with real
 // hypercalls; package xensim implements it with a simulated host. Each
@@ -63,7 +65,7 @@ type Hypervisor interface {
 	// CpupoolMoveDomain moves a domain into a pool.
 	CpupoolMoveDomain(id uint32, domid uint16) error
 	// CpupoolFreeCPUs returns the CPUs that are in no pool.
-	CpupoolFreeCPUs() (CPUSet, error)
+	CpupoolFreeCPUs() (cpuset.Set, error)
 
 	// PoolSchedParams reads a pool's scheduler parameters; sched must be
 	// the pool's scheduler (XEN_SYSCTL_scheduler_op getinfo).

@@ -1,6 +1,10 @@
 package hypercall
 
-import "strconv"
+import (
+	"strconv"
+
+	"xgo.dev/xgo/cpuset"
+)
 
 // cpumapBits is the size of the cpumaps xgo offers Xen: 4096 CPUs, the
 // largest NR_CPUS Xen's Kconfig allows (x86: 4095). Xen copies
@@ -56,7 +60,7 @@ func (x *Xen) CpupoolInfo(id uint32) (CpupoolInfo, error) {
 		if err := x.cpupool(req, OpCpupoolInfo, "info", "pool ≥ "+strconv.FormatUint(uint64(id), 10)); err != nil {
 			return err
 		}
-		out = CpupoolInfo{ID: c.CpupoolID, Scheduler: Scheduler(c.SchedID), NDom: c.NDom, CPUs: cpuSetFromBitmap(cpumap)}
+		out = CpupoolInfo{ID: c.CpupoolID, Scheduler: Scheduler(c.SchedID), NDom: c.NDom, CPUs: cpuset.FromBitmap(cpumap)}
 		return nil
 	})
 	return out, err
@@ -102,8 +106,8 @@ func (x *Xen) CpupoolMoveDomain(id uint32, domid uint16) error {
 }
 
 // CpupoolFreeCPUs implements Hypervisor with XEN_SYSCTL_CPUPOOL_OP_FREEINFO.
-func (x *Xen) CpupoolFreeCPUs() (CPUSet, error) {
-	var out CPUSet
+func (x *Xen) CpupoolFreeCPUs() (cpuset.Set, error) {
+	var out cpuset.Set
 	err := x.run("sysctl cpupool_op freeinfo", arenaSize(sizeOf[sysctlOp](), cpumapBits/8), func(a *arena) error {
 		req := a.take(sizeOf[sysctlOp]())
 		cpumap := a.take(cpumapBits / 8)
@@ -113,7 +117,7 @@ func (x *Xen) CpupoolFreeCPUs() (CPUSet, error) {
 		if err := x.cpupool(req, OpCpupoolFreeCPUs, "freeinfo", ""); err != nil {
 			return err
 		}
-		out = cpuSetFromBitmap(cpumap)
+		out = cpuset.FromBitmap(cpumap)
 		return nil
 	})
 	return out, err

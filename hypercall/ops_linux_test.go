@@ -3,7 +3,6 @@
 package hypercall
 
 import (
-	"bytes"
 	"errors"
 	"reflect"
 	"syscall"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"xgo.dev/xgo/cpuset"
 )
 
 func TestXenVersion(t *testing.T) {
@@ -232,7 +233,7 @@ func TestCpupoolLifecycle(t *testing.T) {
 		}
 	}
 	free, err := x.CpupoolFreeCPUs()
-	if err != nil || !bytes.Equal(free, NewCPUSet(6, 7)) {
+	if err != nil || !free.Equal(cpuset.Of(6, 7)) {
 		t.Fatalf("free = %v, %v", free, err)
 	}
 	if err := x.CpupoolAddCPU(id, 6); err != nil {
@@ -249,8 +250,8 @@ func TestCpupoolLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []CpupoolInfo{
-		{ID: 0, Scheduler: SchedCredit2, NDom: 1, CPUs: NewCPUSet(0, 1, 2, 3, 4, 5)},
-		{ID: 1, Scheduler: SchedCredit, NDom: 1, CPUs: NewCPUSet(6, 7)},
+		{ID: 0, Scheduler: SchedCredit2, NDom: 1, CPUs: cpuset.Of(0, 1, 2, 3, 4, 5)},
+		{ID: 1, Scheduler: SchedCredit, NDom: 1, CPUs: cpuset.Of(6, 7)},
 	}
 	if !reflect.DeepEqual(pools, want) {
 		t.Errorf("pools = %+v\nwant %+v", pools, want)
@@ -467,18 +468,3 @@ func TestScheduler(t *testing.T) {
 	}
 }
 
-func TestCPUSet(t *testing.T) {
-	s := NewCPUSet(0, 1, 2, 3, 6, 9, 10, 64)
-	if s.String() != "0-3,6,9-10,64" || s.Len() != 8 || !s.Has(64) || s.Has(63) || s.Has(1000) {
-		t.Errorf("set %v: String %q Len %d", []byte(s), s.String(), s.Len())
-	}
-	if got := cpuSetFromBitmap([]byte{0x0f, 0, 0, 0}); !bytes.Equal(got, []byte{0x0f}) {
-		t.Errorf("trim = %v", got)
-	}
-	if got := cpuSetFromBitmap(make([]byte, 8)); got != nil {
-		t.Errorf("empty = %v", got)
-	}
-	if NewCPUSet().String() != "" {
-		t.Error("empty string")
-	}
-}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"xgo.dev/xgo/cpuset"
 )
 
 // PageSize is the size of the pages Xen counts in physinfo and domain
@@ -210,7 +212,7 @@ type CpupoolInfo struct {
 	ID        uint32
 	Scheduler Scheduler
 	NDom      uint32 // number of domains in the pool
-	CPUs      CPUSet
+	CPUs      cpuset.Set
 }
 
 // DomainInfo is xen_domctl_getdomaininfo: one domain's state.

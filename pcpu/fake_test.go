@@ -193,24 +193,20 @@ func (f *fakeXen) CpupoolInfo(id uint32) (hypercall.CpupoolInfo, error) {
 	sort.Slice(f.pools, func(i, j int) bool { return f.pools[i].id < f.pools[j].id })
 	for _, p := range f.pools {
 		if p.id >= id {
-			var cpus hypercall.CPUSet
-			for _, c := range p.cpus.IDs() {
-				cpus = cpus.Add(uint32(c))
-			}
-			return hypercall.CpupoolInfo{ID: p.id, Scheduler: p.sched, NDom: p.ndom, CPUs: cpus}, nil
+			return hypercall.CpupoolInfo{ID: p.id, Scheduler: p.sched, NDom: p.ndom, CPUs: p.cpus}, nil
 		}
 	}
 	return hypercall.CpupoolInfo{}, hypercall.NewOpError(hypercall.OpCpupoolInfo, "", syscall.ENOENT)
 }
 
-func (f *fakeXen) CpupoolFreeCPUs() (hypercall.CPUSet, error) {
+func (f *fakeXen) CpupoolFreeCPUs() (cpuset.Set, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("get_freeinfo")
-	var out hypercall.CPUSet
+	var out cpuset.Set
 	for id, c := range f.cpus {
 		if c.online && f.poolOf(id) == nil {
-			out = out.Add(id)
+			out = out.Add(int(id))
 		}
 	}
 	return out, nil

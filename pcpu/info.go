@@ -48,7 +48,7 @@ func ReadInfo(h hypercall.Hypervisor, numa bool) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.FreeCPUs = cpuset.FromBitmap(free)
+	in.FreeCPUs = free
 	if in.Version, err = h.XenVersion(); err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func ReadState(ctx context.Context, h hypercall.Hypervisor, xs XenStore) (*State
 	if err != nil {
 		return nil, explainRead(err)
 	}
-	st := &State{Pools: pools, Free: cpuset.FromBitmap(free)}
+	st := &State{Pools: pools, Free: free}
 	if len(infos) > 0 {
 		st.MaxPresent = infos[0].MaxPresent
 	}
@@ -160,7 +160,7 @@ func readPools(ctx context.Context, h hypercall.Hypervisor, xs XenStore) ([]*Poo
 	}
 	out := make([]*Pool, 0, len(infos))
 	for _, in := range infos {
-		p := &Pool{ID: in.ID, Scheduler: in.Scheduler, NDom: in.NDom, CPUs: cpuset.FromBitmap(in.CPUs)}
+		p := &Pool{ID: in.ID, Scheduler: in.Scheduler, NDom: in.NDom, CPUs: in.CPUs}
 		if xs != nil {
 			name, err := xs.Read(ctx, fmt.Sprintf("/local/pool/%d/name", in.ID))
 			switch {

@@ -4,7 +4,6 @@ import (
 	"math/bits"
 
 	"xgo.dev/xgo/cpuset"
-	"xgo.dev/xgo/hypercall"
 )
 
 // bitset is a fixed-size, mutable CPU mask (Xen's cpumask_t): the model's
@@ -60,30 +59,8 @@ func (b bitset) each(fn func(uint32)) {
 	}
 }
 
-// cpuSet converts to the hypercall form: bytes, no trailing zero bytes.
-func (b bitset) cpuSet() hypercall.CPUSet {
-	n := 0
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] != 0 {
-			n = (i*64 + 63 - bits.LeadingZeros64(b[i])) / 8
-			n++
-			break
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	out := make(hypercall.CPUSet, n)
-	for w, word := range b[:(n+7)/8] {
-		for j := 0; word != 0 && w*8+j < n; j++ {
-			out[w*8+j] = byte(word)
-			word >>= 8
-		}
-	}
-	return out
-}
-
-func (b bitset) set2() cpuset.Set {
+// toSet converts to the value form the Hypervisor interface returns.
+func (b bitset) toSet() cpuset.Set {
 	var ids []int
 	b.each(func(i uint32) { ids = append(ids, int(i)) })
 	return cpuset.Of(ids...)

@@ -170,7 +170,7 @@ func captureHost(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) 
 	for _, p := range pools {
 		built[p.Scheduler] = true
 		poolSched[p.ID] = p.Scheduler
-		ps := poolState{ID: p.ID, Scheduler: p.Scheduler.String(), CPUs: cpuset.FromBitmap(p.CPUs).String()}
+		ps := poolState{ID: p.ID, Scheduler: p.Scheduler.String(), CPUs: p.CPUs.String()}
 		if params, err := hv.PoolSchedParams(p.ID, p.Scheduler); err == nil {
 			switch p.Scheduler {
 			case hypercall.SchedCredit:

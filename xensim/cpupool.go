@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 )
 
@@ -80,7 +81,7 @@ func (h *Host) CpupoolInfo(id uint32) (hypercall.CpupoolInfo, error) {
 		if p == nil {
 			return eNOENT
 		}
-		out = hypercall.CpupoolInfo{ID: p.id, Scheduler: p.sched, NDom: uint32(p.ndom), CPUs: p.cpus.cpuSet()}
+		out = hypercall.CpupoolInfo{ID: p.id, Scheduler: p.sched, NDom: uint32(p.ndom), CPUs: p.cpus.toSet()}
 		return 0
 	}))
 	return out, err
@@ -254,10 +255,10 @@ func (h *Host) CpupoolMoveDomain(id uint32, domid uint16) error {
 
 // CpupoolFreeCPUs implements hypercall.Hypervisor (OP_FREEINFO): the CPUs
 // in no pool (cpupool_free_cpus).
-func (h *Host) CpupoolFreeCPUs() (hypercall.CPUSet, error) {
-	var out hypercall.CPUSet
+func (h *Host) CpupoolFreeCPUs() (cpuset.Set, error) {
+	var out cpuset.Set
 	err := h.call(OpPoolFreeInfo, noTarget, plain(func() syscall.Errno {
-		out = h.free.cpuSet()
+		out = h.free.toSet()
 		return 0
 	}))
 	return out, err

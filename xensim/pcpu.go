@@ -3,6 +3,7 @@ package xensim
 import (
 	"syscall"
 
+	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 )
 
@@ -214,10 +215,10 @@ func (h *Host) smtUpDown(up bool) syscall.Errno {
 // StrandedCPUs returns the online CPUs a refused offline left in
 // cpupool_locked_cpus (see cpuDown): Xen will not add them to any pool
 // (-ENODEV) or offline them (-EBUSY) until the host reboots.
-func (h *Host) StrandedCPUs() hypercall.CPUSet {
+func (h *Host) StrandedCPUs() cpuset.Set {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.strandedLocked().cpuSet()
+	return h.strandedLocked().toSet()
 }
 
 func (h *Host) strandedLocked() bitset {

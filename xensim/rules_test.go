@@ -65,7 +65,7 @@ func poolOf(t *testing.T, h *Host, cpu uint32) int64 {
 	must(t, err)
 	in := int64(-1)
 	for _, p := range pools {
-		if p.CPUs.Has(cpu) {
+		if p.CPUs.Has(int(cpu)) {
 			if in != -1 {
 				t.Fatalf("cpu %d in pools %d and %d", cpu, in, p.ID)
 			}
@@ -74,7 +74,7 @@ func poolOf(t *testing.T, h *Host, cpu uint32) int64 {
 	}
 	free, err := h.CpupoolFreeCPUs()
 	must(t, err)
-	if free.Has(cpu) {
+	if free.Has(int(cpu)) {
 		if in != -1 {
 			t.Fatalf("cpu %d free and in pool %d", cpu, in)
 		}

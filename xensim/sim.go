@@ -520,10 +520,10 @@ func (s *Sim) Summary() Summary {
 	})
 	sum.CPUs = CPUSummary{
 		Present:  present.count(),
-		Online:   h.online.set2().String(),
-		Offline:  offline.set2().String(),
-		Free:     h.free.set2().String(),
-		Stranded: h.strandedLocked().set2().String(),
+		Online:   h.online.toSet().String(),
+		Offline:  offline.toSet().String(),
+		Free:     h.free.toSet().String(),
+		Stranded: h.strandedLocked().toSet().String(),
 		MaxCPUID: h.hw.nrCPUIDs - 1,
 		Topology: fmt.Sprintf("%s × %s × %s, %s", count(c.Sockets, "socket"), count(c.CoresPerSocket, "core"),
 			count(c.ThreadsPerCore, "thread"), count(len(h.hw.nodes), "NUMA node")),
@@ -537,7 +537,7 @@ func (s *Sim) Summary() Summary {
 	}
 	var pools []pinfo
 	for _, p := range h.pools {
-		pools = append(pools, pinfo{p.id, p.sched, p.cpus.set2().String(), p.ndom})
+		pools = append(pools, pinfo{p.id, p.sched, p.cpus.toSet().String(), p.ndom})
 	}
 	type dinfo struct {
 		domid uint16

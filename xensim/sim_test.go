@@ -312,7 +312,7 @@ func worker(path string, rounds int, r *rand.Rand) error {
 		free, _ := h.CpupoolFreeCPUs()
 		src := -1
 		for _, p := range pools {
-			if p.CPUs.Has(cpu) {
+			if p.CPUs.Has(int(cpu)) {
 				src = int(p.ID)
 			}
 		}
@@ -327,7 +327,7 @@ func worker(path string, rounds int, r *rand.Rand) error {
 			if err == nil && r.IntN(4) > 0 {
 				err = h.CpupoolAddCPU(dst, cpu)
 			}
-		case free.Has(cpu):
+		case free.Has(int(cpu)):
 			err = h.CpupoolAddCPU(dst, cpu)
 		}
 		if err != nil {
@@ -353,11 +353,11 @@ func checkPartition(t *testing.T, path string, rounds int) {
 	free, _ := h.CpupoolFreeCPUs()
 	for cpu := uint32(0); cpu < 16; cpu++ {
 		n := 0
-		if free.Has(cpu) {
+		if free.Has(int(cpu)) {
 			n++
 		}
 		for _, p := range pools {
-			if p.CPUs.Has(cpu) {
+			if p.CPUs.Has(int(cpu)) {
 				n++
 			}
 		}

@@ -93,9 +93,9 @@ func u32p(v uint32) *uint32 { return &v }
 func (h *Host) state() hostState {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	st := hostState{SMT: h.smt, Online: h.online.set2().String()}
+	st := hostState{SMT: h.smt, Online: h.online.toSet().String()}
 	for _, p := range h.pools {
-		ps := poolState{ID: p.id, Scheduler: p.sched.String(), CPUs: p.cpus.set2().String()}
+		ps := poolState{ID: p.id, Scheduler: p.sched.String(), CPUs: p.cpus.toSet().String()}
 		switch p.sched {
 		case hypercall.SchedCredit:
 			ps.TsliceMS, ps.RatelimitUS, ps.MigrationDelayUS = u32p(p.credit.tsliceMS), u32p(p.credit.ratelimitUS), u32p(p.credit.migrDelayUS)
@@ -113,7 +113,7 @@ func (h *Host) state() hostState {
 	if h.movingCPU >= 0 {
 		st.Moving = &movingState{CPU: uint32(h.movingCPU), Pool: h.movingPool.id}
 	}
-	st.Stranded = h.strandedLocked().set2().String()
+	st.Stranded = h.strandedLocked().toSet().String()
 	for _, d := range h.domains {
 		ds := domainState{Domid: d.domid, Pool: d.pool.id, Weight: d.weight, Cap: d.cap}
 		for _, r := range d.rt {

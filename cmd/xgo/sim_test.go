@@ -345,11 +345,11 @@ func TestSimConcurrentMoves(t *testing.T) {
 	for i, c := range cpus {
 		cpu := uint32(i)
 		var in []string
-		if free.Has(cpu) {
+		if free.Has(int(cpu)) {
 			in = append(in, "free")
 		}
 		for _, p := range infos {
-			if p.CPUs.Has(cpu) {
+			if p.CPUs.Has(int(cpu)) {
 				in = append(in, name[p.ID])
 			}
 		}

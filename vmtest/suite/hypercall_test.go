@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"testing"
 
+	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 )
 
@@ -212,7 +213,7 @@ func TestXenHypercallCpupools(t *testing.T) {
 	for _, p := range pools {
 		name := strings.TrimSpace(hcRun(t, "xenstore-read", fmt.Sprintf("/local/pool/%d/name", p.ID)))
 		var cpus []string
-		for _, c := range p.CPUs.CPUs() {
+		for _, c := range cpuIDs(p.CPUs) {
 			cpus = append(cpus, strconv.Itoa(int(c)))
 		}
 		if got, ok := xl[name]; !ok || got != strings.Join(cpus, ",") {
@@ -413,7 +414,7 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpus := pool0.CPUs.CPUs()
+	cpus := cpuIDs(pool0.CPUs)
 	if len(cpus) < 2 {
 		t.Skipf("Pool-0 has %d CPUs", len(cpus))
 	}
@@ -434,7 +435,7 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	free, err := x.CpupoolFreeCPUs()
-	if err != nil || !free.Has(cpu) {
+	if err != nil || !free.Has(int(cpu)) {
 		t.Fatalf("free cpus %v, %v; want %d", free, err, cpu)
 	}
 	if err := x.CpupoolRemoveCPU(id, cpu); !errors.Is(err, syscall.EADDRNOTAVAIL) {
@@ -473,4 +474,13 @@ func TestXenHypercallCpupoolRoundTrip(t *testing.T) {
 	case !errors.Is(err, syscall.ENOENT) || !errors.Is(err, hypercall.ErrNotSupported):
 		t.Errorf("create an rtds pool: %v, want ENOENT / ErrNotSupported", err)
 	}
+}
+
+// cpuIDs lists s in Xen's id type, the one the Hypervisor methods take.
+func cpuIDs(s cpuset.Set) []uint32 {
+	out := make([]uint32, 0, s.Len())
+	for _, id := range s.IDs() {
+		out = append(out, uint32(id))
+	}
+	return out
 }

@@ -51,7 +51,7 @@ func checkLabSpec(t *testing.T, x *hypercall.Xen, domU uint16) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpus := p0.CPUs.CPUs()
+	cpus := cpuIDs(p0.CPUs)
 	cpu := cpus[len(cpus)-1]
 	if cpu == 0 {
 		t.Fatalf("Pool-0 has only cpu 0: %v", p0.CPUs)

@@ -48,7 +48,7 @@ func TestXenZZQuirkFailedOfflineStrandsCPU(t *testing.T) {
 	}
 	// Still listed in its pool...
 	info, err := x.CpupoolInfo(id)
-	if err != nil || !info.CPUs.Has(cpu) {
+	if err != nil || !info.CPUs.Has(int(cpu)) {
 		t.Fatalf("pool %s after the failed offline: %+v, %v; want cpu %d still in it", name, info, err, cpu)
 	}
 	// ...and it can leave it, but then it is stranded.
@@ -62,7 +62,7 @@ func TestXenZZQuirkFailedOfflineStrandsCPU(t *testing.T) {
 		t.Errorf("online the stranded cpu %d: %v, want EEXIST", cpu, err)
 	}
 	free, err := x.CpupoolFreeCPUs()
-	if err != nil || !free.Has(cpu) {
+	if err != nil || !free.Has(int(cpu)) {
 		t.Errorf("free cpus %v, %v: want the stranded cpu %d listed as free", free, err, cpu)
 	}
 }

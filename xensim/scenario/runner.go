@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/xensim"
 )
@@ -299,7 +300,7 @@ type snapshot struct {
 	cpus     []hypercall.PCPUInfo
 	topo     []hypercall.CPUTopology
 	pools    []hypercall.CpupoolInfo
-	free     hypercall.CPUSet
+	free     cpuset.Set
 	domains  []hypercall.DomainInfo
 	// spares are the online CPUs of Pool-0 other than CPU 0, highest
 	// first.
@@ -374,7 +375,7 @@ func takeSnapshot(hv hypercall.Hypervisor) (*snapshot, error) {
 		s.absent = int64(len(s.cpus)) // beyond the last present CPU
 	}
 	if p0 := s.pool(0); p0 != nil {
-		cpus := p0.CPUs.CPUs()
+		cpus := cpuIDs(p0.CPUs)
 		for i := len(cpus) - 1; i >= 0; i-- {
 			if cpus[i] != 0 && s.online(cpus[i]) {
 				s.spares = append(s.spares, cpus[i])
@@ -441,11 +442,11 @@ func checkInvariants(hv hypercall.Hypervisor) error {
 	for i, c := range cpus {
 		cpu := uint32(i)
 		n := 0
-		if free.Has(cpu) {
+		if free.Has(int(cpu)) {
 			n++
 		}
 		for _, p := range pools {
-			if p.CPUs.Has(cpu) {
+			if p.CPUs.Has(int(cpu)) {
 				n++
 			}
 		}
@@ -519,7 +520,7 @@ func restore(hv hypercall.Hypervisor, s *snapshot) error {
 	}
 	wantPool := func(cpu uint32) (uint32, bool) {
 		for _, p := range s.pools {
-			if p.CPUs.Has(cpu) {
+			if p.CPUs.Has(int(cpu)) {
 				return p.ID, true
 			}
 		}
@@ -561,7 +562,7 @@ func restore(hv hypercall.Hypervisor, s *snapshot) error {
 			}
 		}
 		free, _ := hv.CpupoolFreeCPUs()
-		for _, cpu := range free.CPUs() {
+		for _, cpu := range cpuIDs(free) {
 			if id, ok := wantPool(cpu); ok {
 				if err := hv.CpupoolAddCPU(id, cpu); Errno(err) == EADDRNOTAVAIL {
 					// The CPU is still "moving" after an interrupted
@@ -580,7 +581,7 @@ func restore(hv hypercall.Hypervisor, s *snapshot) error {
 		moveDomains()
 		pools, _ = hypercall.ListCpupools(hv)
 		for _, p := range pools {
-			for _, cpu := range p.CPUs.CPUs() {
+			for _, cpu := range cpuIDs(p.CPUs) {
 				id, ok := wantPool(cpu)
 				if ok && id == p.ID {
 					continue
@@ -682,4 +683,13 @@ func compare(hv hypercall.Hypervisor, s *snapshot) error {
 		return errors.New(strings.Join(diffs, "; "))
 	}
 	return nil
+}
+
+// cpuIDs lists s in Xen's id type, the one the Hypervisor methods take.
+func cpuIDs(s cpuset.Set) []uint32 {
+	out := make([]uint32, 0, s.Len())
+	for _, id := range s.IDs() {
+		out = append(out, uint32(id))
+	}
+	return out
 }

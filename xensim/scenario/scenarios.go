@@ -522,11 +522,11 @@ func cpupoolScenarios() []Scenario {
 				Remove(Pool0, Spare(0)), Remove(Pool0, Spare(1)), Add(Named("a"), AnyCPU),
 				Expect("the lowest free cpu joined pool a", func(c *C) error {
 					lowest := c.start.spares[1]
-					if f := c.start.free.CPUs(); len(f) > 0 && f[0] < lowest {
+					if f := cpuIDs(c.start.free); len(f) > 0 && f[0] < lowest {
 						lowest = f[0]
 					}
 					info, err := c.hv.CpupoolInfo(c.pools["a"])
-					if err == nil && (info.CPUs.Len() != 1 || !info.CPUs.Has(lowest)) {
+					if err == nil && (info.CPUs.Len() != 1 || !info.CPUs.Has(int(lowest))) {
 						err = fmt.Errorf("pool a has %v, want cpu %d", info.CPUs, lowest)
 					}
 					return err
@@ -572,7 +572,7 @@ func cpupoolScenarios() []Scenario {
 			Source: srcSysctl + " RMCPU", Needs: Needs{Spares: 1},
 			Steps: steps(Create("a", credit), Remove(Named("a"), AnyCPU).Fails(EINVAL), Remove(Pool0, AnyCPU),
 				Expect("the highest cpu of Pool-0 was removed", func(c *C) error {
-					last := c.start.pool(0).CPUs.CPUs()
+					last := cpuIDs(c.start.pool(0).CPUs)
 					w, err := c.where(last[len(last)-1])
 					if err == nil && w != "free" {
 						err = fmt.Errorf("cpu %d is in %s, want free", last[len(last)-1], w)
@@ -629,12 +629,12 @@ func cpupoolScenarios() []Scenario {
 					if err != nil {
 						return err
 					}
-					want := append(c.start.free.CPUs(), c.start.spares[0])
+					want := append(cpuIDs(c.start.free), c.start.spares[0])
 					if free.Len() != len(want) {
 						return fmt.Errorf("free %v, want %v", free, want)
 					}
 					for _, w := range want {
-						if !free.Has(w) {
+						if !free.Has(int(w)) {
 							return fmt.Errorf("free %v, want %v", free, want)
 						}
 					}
@@ -657,7 +657,7 @@ func cpupoolScenarios() []Scenario {
 			Needs:  Needs{Nodes: 2, Spares: 4},
 			Steps: steps(Create("node1", credit2), Step{What: "move node 1's CPUs", Do: func(c *C) error {
 				for i, t := range c.start.topo {
-					if t.Node == 1 && c.start.online(uint32(i)) && c.start.pool(0).CPUs.Has(uint32(i)) {
+					if t.Node == 1 && c.start.online(uint32(i)) && c.start.pool(0).CPUs.Has(i) {
 						if err := c.hv.CpupoolRemoveCPU(0, uint32(i)); err != nil {
 							return err
 						}
@@ -672,7 +672,7 @@ func cpupoolScenarios() []Scenario {
 				if err != nil {
 					return err
 				}
-				for _, cpu := range info.CPUs.CPUs() {
+				for _, cpu := range cpuIDs(info.CPUs) {
 					if c.start.topo[cpu].Node != 1 {
 						return fmt.Errorf("cpu %d of node %d in the node-1 pool", cpu, c.start.topo[cpu].Node)
 					}

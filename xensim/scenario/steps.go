@@ -326,11 +326,11 @@ func (c *C) where(cpu uint32) (string, error) {
 	}
 	var in []string
 	for _, p := range pools {
-		if p.CPUs.Has(cpu) {
+		if p.CPUs.Has(int(cpu)) {
 			in = append(in, "pool "+strconv.FormatUint(uint64(p.ID), 10))
 		}
 	}
-	if free.Has(cpu) {
+	if free.Has(int(cpu)) {
 		in = append(in, "free")
 	}
 	switch len(in) {

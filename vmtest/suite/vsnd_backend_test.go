@@ -495,22 +495,28 @@ func vbFinalised(t *testing.T, path string, limit time.Duration) []byte {
 	}
 }
 
-// vbPool makes a credit2 cpupool with pCPU 3 for the sound domUs, so
-// their vCPUs never share a pCPU with dom0 (docs/xen-behaviour.md), and
-// gives the CPU back to Pool-0 when the test ends (after its domUs,
-// which are destroyed by cleanups registered later).
+// vbPool makes a credit2 cpupool with pCPUs 2 and 3 for the two sound
+// domUs, each pinned to its own pCPU (vbPin): no guest vCPU shares a
+// pCPU with dom0 or with the other guest. Shared pCPUs corrupt processes
+// under the lab's TCG (docs/xen-behaviour.md); a first version of this
+// test with both guests on one pCPU saw a guest's busybox segfault.
+// The CPUs go back to Pool-0 when the test ends (after its domUs, which
+// are destroyed by cleanups registered later).
 func vbPool(t *testing.T) string {
 	t.Helper()
-	const pool, cpu = "xgo-vsndbe", "3"
+	const pool = "xgo-vsndbe"
 	MustRun(t, "xl", "cpupool-create", `name="`+pool+`"`, `sched="credit2"`)
 	t.Cleanup(func() {
 		Run(t, "xl", "cpupool-destroy", pool)
-		Run(t, "xl", "cpupool-cpu-add", "Pool-0", cpu)
+		Run(t, "xl", "cpupool-cpu-add", "Pool-0", "2,3")
 	})
-	MustRun(t, "xl", "cpupool-cpu-remove", "Pool-0", cpu)
-	MustRun(t, "xl", "cpupool-cpu-add", pool, cpu)
+	MustRun(t, "xl", "cpupool-cpu-remove", "Pool-0", "2,3")
+	MustRun(t, "xl", "cpupool-cpu-add", pool, "2,3")
 	return pool
 }
+
+// vbPin is the xl.cfg line that pins a lab domU's vCPU to pCPU cpu.
+func vbPin(cpu int) string { return fmt.Sprintf(`cpus = "%d"`, cpu) }
 
 var vbCardParams = "sample-rates=48000, sample-formats=s16_le, channels-min=2, channels-max=2"
 
@@ -527,7 +533,7 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	pool := vbPool(t)
 	mods := []string{"snd-xen-front"}
 
-	a, resultA := StartFuncInDomU(t, DomUOptions{Modules: mods, Pool: pool}, "vsnd-guest", "main")
+	a, resultA := StartFuncInDomU(t, DomUOptions{Modules: mods, Pool: pool, ExtraConfig: vbPin(2)}, "vsnd-guest", "main")
 	start := time.Now()
 	r := Xgo(t, "vsnd-attach", "--wait", a.Name, "CARD, short-name=xgo-lab, long-name=xgo lab card, "+vbCardParams,
 		"PCM, name=main", "STREAM, unique-id=wav:play.wav, type=p", "STREAM, unique-id=tone:440, type=c")
@@ -535,15 +541,33 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 		t.Fatalf("xgo vsnd-attach --wait with the backend running:\n%s\nbackend log:\n%s", r, be.stderr)
 	}
 	t.Logf("xgo vsnd-attach --wait: Connected after %v", time.Since(start).Round(time.Millisecond))
+	// On failure, what the frontend published and what its kernel said.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("guest A's vsnd device:\n%s", Run(t, "xenstore-ls", "-f", a.Path("device/vsnd")).Stdout)
+			t.Logf("guest A's console:\n%s", tail(a.ConsoleLogQuiet(), 30))
+		}
+	})
 
-	b, resultB := StartFuncInDomU(t, DomUOptions{Modules: mods, Pool: pool}, "vsnd-guest", "second")
+	b, resultB := StartFuncInDomU(t, DomUOptions{Modules: mods, Pool: pool, ExtraConfig: vbPin(3)}, "vsnd-guest", "second")
 	start = time.Now()
 	r = Run(t, "xl", "vsnd-attach", b.Name, "CARD, short-name=xgo-lab2, "+vbCardParams, "PCM, name=main", "STREAM, unique-id=wav:second.wav, type=p")
+	took := time.Since(start)
 	if r.ExitCode != 0 {
 		t.Errorf("xl vsnd-attach with the backend running:\n%s\nbackend log:\n%s", r, be.stderr)
 	} else {
-		t.Logf("xl vsnd-attach: Connected after %v", time.Since(start).Round(time.Millisecond))
+		// xl returns once the backend is in InitWait; the device must then
+		// reach Connected on both sides.
+		waitXenstore(t, fmt.Sprintf("/local/domain/0/backend/vsnd/%d/0/state", b.ID), "4", 30*time.Second)
+		waitXenstore(t, b.Path("device/vsnd/0/state"), "4", 30*time.Second)
+		t.Logf("xl vsnd-attach: returned after %v, both ends Connected after %v", took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("guest B's vsnd device:\n%s", Run(t, "xenstore-ls", "-f", b.Path("device/vsnd")).Stdout)
+			t.Logf("guest B's console:\n%s", tail(b.ConsoleLogQuiet(), 30))
+		}
+	})
 
 	// Playback: CPU use of the backend while the guest plays.
 	phase := a.Path("data/xgo-vsnd/phase")
@@ -565,6 +589,9 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	var seconds float64
 	if m := regexp.MustCompile(`played frames=\d+ seconds=([0-9.]+)`).FindStringSubmatch(ra.Stdout); m != nil {
 		seconds, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if seconds <= 0 {
+		t.Errorf("guest A reported no playback time")
 	}
 	wall := t1.Sub(t0).Seconds()
 	t.Logf("PERF vsnd-backend playback: %d frames in %.3f s in the guest (aplay) = %.0f frames/s; backend CPU %d ticks over %.2f s = %.1f%% of one CPU",
@@ -588,6 +615,7 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	logBefore := len(be.stderr.String())
 	a.Destroy(t)
+	destroyed := time.Now()
 	closed := regexp.MustCompile(`(?im)^.*\bdom(ain)?[ -]?` + strconv.Itoa(a.ID) + `\b.*clos.*$`)
 	deadline := time.Now().Add(20 * time.Second)
 	for !closed.MatchString(be.stderr.String()[logBefore:]) {
@@ -597,6 +625,7 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	t.Logf("PERF vsnd-backend: guest A's device closed in the log %v after xl destroy returned", time.Since(destroyed).Round(10*time.Millisecond))
 	if !be.alive() {
 		t.Fatalf("xgo vsnd-backend exited after guest A was destroyed:\n%s", be.stderr)
 	}
@@ -614,4 +643,14 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	if !be.alive() {
 		t.Errorf("xgo vsnd-backend is gone")
 	}
+}
+
+// ConsoleLogQuiet is ConsoleLog for cleanups: what the domU printed so
+// far, or why there is nothing.
+func (d *DomU) ConsoleLogQuiet() string {
+	b, err := os.ReadFile("/var/log/xen/console/guest-" + d.Name + ".log")
+	if err != nil {
+		return err.Error()
+	}
+	return strings.ReplaceAll(string(b), "\r", "")
 }

@@ -126,6 +126,9 @@ func serveVsndWith(ctx context.Context, opts vsndBackendOptions, e *env, xs *xen
 	if e.global.Verbose {
 		cfg.Debugf = l.logf
 	}
+	if !e.global.Sim {
+		l.logf("serving %s", backend.Root(self))
+	}
 	err = backend.New(cfg).Run(ctx)
 	cerr := ev.Close()
 	if err == nil && ctx.Err() == nil {

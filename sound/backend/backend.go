@@ -94,9 +94,6 @@ func (b *Backend) Run(ctx context.Context) error {
 		return fmt.Errorf("vsnd backend: watching @releaseDomain: %w", err)
 	}
 	defer rel.Close()
-	if !b.cfg.KeepStates {
-		b.logf("serving %s", root)
-	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -39,11 +39,12 @@ A stream's unique-id chooses where its sound goes or comes from:
   null        playback: discarded
   anything else: playback writes dom<D>-vsnd<N>-pcm<P>-s<S>.wav in
               --wav-dir, capture is a 440 Hz tone.
-Then, for example, xgo vsnd-attach guest1 'PCM, name=Out'
-'STREAM, unique-id=wav:guest1.wav, type=p' --wait connects, and
-aplay in guest1 writes --wav-dir/guest1.wav. Each OPEN to CLOSE of a playback stream is one complete WAV file, the
+Each OPEN to CLOSE of a playback stream is one complete WAV file, the
 samples as the guest sent them (see docs/vsnd-backend.md for the
-conversions to WAV's layout); the next OPEN replaces it.
+conversions to WAV's layout); the next OPEN replaces it. With the
+backend running, xgo vsnd-attach guest1 'PCM, name=Out'
+'STREAM, unique-id=wav:guest1.wav, type=p' --wait connects, and
+aplay in guest1 writes guest1.wav in --wav-dir.
 
 It logs one line per device state change on stderr, and each stream's
 requests with -v. It needs root in dom0 (or a driver domain):

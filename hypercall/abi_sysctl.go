@@ -22,6 +22,7 @@ const (
 	sysctlCmdNumainfo          = 17
 	sysctlCmdCpupoolOp         = 18
 	sysctlCmdSchedulerOp       = 19
+	sysctlCmdPcitopoinfo       = 22
 )
 
 // sysctlOp mirrors struct xen_sysctl (sysctl.h; 0x14–0x16): 136 bytes.
@@ -50,6 +51,9 @@ func (s *sysctlOp) cputopoinfo() *sysctlCputopoinfoOp {
 }
 func (s *sysctlOp) numainfo() *sysctlNumainfoOp {
 	return (*sysctlNumainfoOp)(unsafe.Pointer(&s.U))
+}
+func (s *sysctlOp) pcitopoinfo() *sysctlPcitopoinfoOp {
+	return (*sysctlPcitopoinfoOp)(unsafe.Pointer(&s.U))
 }
 func (s *sysctlOp) cpupoolOp() *sysctlCpupoolOp {
 	return (*sysctlCpupoolOp)(unsafe.Pointer(&s.U))
@@ -132,6 +136,7 @@ const (
 	xenInvalidCoreID   = ^uint32(0) // XEN_INVALID_CORE_ID
 	xenInvalidSocketID = ^uint32(0) // XEN_INVALID_SOCKET_ID
 	xenInvalidNodeID   = ^uint32(0) // XEN_INVALID_NODE_ID
+	xenInvalidDev      = ^uint32(1) // XEN_INVALID_DEV is (XEN_INVALID_NODE_ID - 1)
 	xenInvalidMemSize  = 0xFFFFFFFF // XEN_INVALID_MEM_SZ is (~0U), zero-extended into a uint64_t
 	xenInvalidNodeDist = ^uint32(0) // XEN_INVALID_NODE_DIST
 )
@@ -164,6 +169,21 @@ type sysctlNumainfoOp struct {
 	Pad0     [4]byte     // alignment of the handles
 	Meminfo  guestHandle // XEN_GUEST_HANDLE_64(xen_sysctl_meminfo_t)
 	Distance guestHandle // XEN_GUEST_HANDLE_64(uint32)
+}
+
+// sysctlPcitopoinfoOp mirrors struct xen_sysctl_pcitopoinfo (0x14–0x16):
+// 24 bytes. Devs holds NumDevs physdev_pci_device entries (IN), Nodes
+// gets as many uint32 node ids (OUT): a node, XEN_INVALID_NODE_ID when Xen
+// knows the device but not its node, XEN_INVALID_DEV when Xen does not
+// know the device. Xen may stop early (it checks for preemption after
+// every 64 devices) and then writes back in NumDevs how many it did;
+// both handles must be non-null (EINVAL otherwise).
+type sysctlPcitopoinfoOp struct {
+	_       structs.HostLayout
+	NumDevs uint32      // IN/OUT
+	Pad0    [4]byte     // alignment of the handles
+	Devs    guestHandle // XEN_GUEST_HANDLE_64(physdev_pci_device_t)
+	Nodes   guestHandle // XEN_GUEST_HANDLE_64(uint32)
 }
 
 // sysctlMeminfo mirrors struct xen_sysctl_meminfo (0x14–0x16): 16 bytes,

@@ -15,6 +15,9 @@ import (
 //	     xen/include/public/{xen,version,sysctl,domctl,platform}.h at
 //	     RELEASE-4.16.0, 4.17.0, 4.19.0, 4.21.0 and 4.22.0; every tag gave
 //	     the same numbers except physinfo at 4.16.0 (the V14 rows).
+//	header: the header's text at RELEASE-4.17.0 read by eye, for
+//	     structs of fixed-size members without holes (char arrays,
+//	     uint16/uint8, a uint32 then 8-aligned handles).
 //	uapi: Linux include/uapi/xen/{privcmd,evtchn}.h (all members are
 //	     u64 or unsigned int, so the layout is fixed by inspection).
 //	arm: aarch64-linux-gnu-gcc 12, same headers and tags:
@@ -55,6 +58,10 @@ func TestABILayout(t *testing.T) {
 		pci  xenpfPCPUInfo
 		ph   privcmdHypercall
 		bid  xenBuildIDHeader
+		cci  xenCompileInfo
+		ppar xenPlatformParameters
+		pti  sysctlPcitopoinfoOp
+		pdev physdevPCIDevice
 		evbi ioctlEvtchnBindInterdomain
 	)
 	getdomaininfoSize, getdomaininfoSrc := uintptr(112), "abi, gcc"
@@ -110,6 +117,20 @@ func TestABILayout(t *testing.T) {
 		{"numainfo.distance", unsafe.Offsetof(ni.Distance), 16, "abi, gcc"},
 		{"sizeof(xen_sysctl_meminfo)", unsafe.Sizeof(mi), 16, "gcc"},
 		{"meminfo.memfree", unsafe.Offsetof(mi.Memfree), 8, "gcc"},
+		// pcitopoinfo, physdev_pci_device: the header by inspection
+		// (members naturally aligned, handles 8-aligned)
+		{"sizeof(xen_sysctl_pcitopoinfo)", unsafe.Sizeof(pti), 24, "header"},
+		{"pcitopoinfo.devs", unsafe.Offsetof(pti.Devs), 8, "header"},
+		{"pcitopoinfo.nodes", unsafe.Offsetof(pti.Nodes), 16, "header"},
+		{"sizeof(physdev_pci_device)", unsafe.Sizeof(pdev), 4, "header"},
+		{"physdev_pci_device.bus", unsafe.Offsetof(pdev.Bus), 2, "header"},
+		{"physdev_pci_device.devfn", unsafe.Offsetof(pdev.DevFn), 3, "header"},
+		// version.h: xen_compile_info (char arrays), xen_platform_parameters
+		{"sizeof(xen_compile_info)", unsafe.Sizeof(cci), 144, "header"},
+		{"compile_info.compile_by", unsafe.Offsetof(cci.CompileBy), 64, "header"},
+		{"compile_info.compile_domain", unsafe.Offsetof(cci.CompileDomain), 80, "header"},
+		{"compile_info.compile_date", unsafe.Offsetof(cci.CompileDate), 112, "header"},
+		{"sizeof(xen_platform_parameters)", unsafe.Sizeof(ppar), 8, "header"},
 		// getdomaininfolist
 		{"sizeof(xen_sysctl_getdomaininfolist)", unsafe.Sizeof(gl), 24, "gcc"},
 		{"getdomaininfolist.max_domains", unsafe.Offsetof(gl.MaxDomains), 4, "abi, gcc"},

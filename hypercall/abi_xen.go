@@ -10,6 +10,7 @@ import "structs"
 // Hypercall numbers (__HYPERVISOR_*, xen.h).
 const (
 	hypervisorPlatformOp     = 7  // __HYPERVISOR_platform_op (dom0_op)
+	hypervisorMemoryOp       = 12 // __HYPERVISOR_memory_op
 	hypervisorXenVersion     = 17 // __HYPERVISOR_xen_version
 	hypervisorEventChannelOp = 32 // __HYPERVISOR_event_channel_op
 	hypervisorSysctl         = 35 // __HYPERVISOR_sysctl
@@ -20,6 +21,10 @@ const (
 const (
 	xenverVersion      = 0  // XENVER_version: returns major<<16 | minor
 	xenverExtraversion = 1  // XENVER_extraversion: xen_extraversion_t
+	xenverCompileInfo  = 2  // XENVER_compile_info: struct xen_compile_info
+	xenverCapabilities = 3  // XENVER_capabilities: xen_capabilities_info_t
+	xenverChangeset    = 4  // XENVER_changeset: xen_changeset_info_t
+	xenverPlatformParm = 5  // XENVER_platform_parameters: struct xen_platform_parameters
 	xenverCommandline  = 9  // XENVER_commandline: xen_commandline_t
 	xenverBuildID      = 10 // XENVER_build_id: struct xen_build_id
 )
@@ -27,8 +32,32 @@ const (
 // Sizes of the fixed XENVER_* buffers (version.h).
 const (
 	xenExtraversionLen = 16   // typedef char xen_extraversion_t[16]
+	xenCapabilitiesLen = 1024 // typedef char xen_capabilities_info_t[1024]
+	xenChangesetLen    = 64   // typedef char xen_changeset_info_t[64]
 	xenCommandlineLen  = 1024 // typedef char xen_commandline_t[1024]
 )
+
+// xenCompileInfo mirrors struct xen_compile_info (version.h, unchanged
+// 4.16–4.22): four NUL-terminated strings, 144 bytes, no padding. Xen
+// fills it with the XEN_COMPILER, XEN_COMPILE_BY, XEN_COMPILE_DOMAIN and
+// XEN_COMPILE_DATE of the build (xen/common/kernel.c).
+type xenCompileInfo struct {
+	_             structs.HostLayout
+	Compiler      [64]byte // char compiler[64]
+	CompileBy     [16]byte // char compile_by[16]
+	CompileDomain [32]byte // char compile_domain[32]
+	CompileDate   [32]byte // char compile_date[32]
+}
+
+// xenPlatformParameters mirrors struct xen_platform_parameters
+// (version.h, unchanged 4.16–4.22): {xen_ulong_t virt_start;}, where
+// xen_ulong_t is unsigned long on x86 and uint64_t on Arm: 8 bytes on
+// both 64-bit hosts. On x86_64 it is HYPERVISOR_VIRT_START for a 64-bit
+// caller.
+type xenPlatformParameters struct {
+	_         structs.HostLayout
+	VirtStart uint64 // xen_ulong_t virt_start
+}
 
 // xenBuildIDHeader mirrors the fixed part of struct xen_build_id
 // (version.h, unchanged 4.16–4.22): {uint32_t len; unsigned char buf[];}.

@@ -32,6 +32,9 @@ func TestHypercallCost(t *testing.T) {
 		cost("ListCpupools", 2, func() error { _, err := ListCpupools(x); return err })
 		cost("ListDomains", 1, func() error { _, err := ListDomains(x); return err })
 		cost("XenVersion", 4, func() error { _, err := x.XenVersion(); return err })
+		cost("XenBuildInfo", 4, func() error { _, err := x.XenBuildInfo(); return err })
+		cost("MemSharing", 2, func() error { _, err := x.MemSharing(); return err })
+		cost("PCITopology", 1, func() error { _, err := x.PCITopology(); return err }) // 3 devices
 	}
 }
 

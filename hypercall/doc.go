@@ -1,5 +1,6 @@
 // Package hypercall talks to the Xen hypervisor from dom0 without libxc or
-// libxl: typed sysctl, domctl, platform_op and xen_version operations over
+// libxl: typed sysctl, domctl, platform_op, xen_version and memory_op
+// operations over
 // Linux's privcmd device, and event channels over /dev/xen/evtchn. It is
 // pure Go (CGO_ENABLED=0) and imports only the standard library and
 // golang.org/x/sys/unix.
@@ -30,7 +31,8 @@
 // supported by xgo". Setting XGO_XEN_VERSION=4.19 forces the ABI of a
 // listed release, for hypervisors known to share it. The ABI structs are
 // hand-kept mirrors of Xen's public headers, one file per header
-// (abi_xen.go, abi_sysctl.go, abi_domctl.go, abi_platform.go, and
+// (abi_xen.go for xen.h and version.h, abi_sysctl.go, abi_domctl.go,
+// abi_platform.go, abi_memory.go, abi_physdev.go, and
 // abi_privcmd.go, abi_evtchn.go for Linux's device UAPI); their sizes and
 // offsets are checked by tests against gcc's measurements of the headers
 // at every release tag, for x86_64 and arm64 (testdata/). Within 4.16–4.22 only physinfo changed
@@ -61,7 +63,10 @@
 //
 // Hypercalls(), the number of hypercalls a handle has issued, lets tests
 // check the cost of an operation: ListPCPUs costs one call per CPU id,
-// CPUTopology and NUMAInfo two, ListCpupools one per pool plus one.
+// CPUTopology and NUMAInfo two, ListCpupools one per pool plus one,
+// XenVersion and XenBuildInfo four each, MemSharing two, PCITopology one
+// (none without PCI devices; dom0's devices are read from
+// /sys/bus/pci/devices, as libxl reads them).
 //
 // # Privileges
 //

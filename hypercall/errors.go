@@ -97,6 +97,7 @@ type Op int
 const (
 	opNone Op = iota
 	OpXenVersion
+	OpMemSharing
 	OpPCPUInfo
 	OpPlatformCPUOnline
 	OpPlatformCPUOffline
@@ -107,6 +108,7 @@ const (
 	OpCPUHotplugSMT
 	OpCPUTopology
 	OpNUMAInfo
+	OpPCITopology
 	OpCpupoolCreate
 	OpCpupoolDestroy
 	OpCpupoolInfo
@@ -139,6 +141,7 @@ type family int
 const (
 	famNone family = iota
 	famXenVersion
+	famMemory
 	famPlatform
 	famSysctl
 	famDomctl
@@ -150,6 +153,8 @@ func (k Op) family() family {
 	switch {
 	case k == OpXenVersion:
 		return famXenVersion
+	case k == OpMemSharing:
+		return famMemory
 	case k >= OpPCPUInfo && k <= OpPlatformCPUOffline:
 		return famPlatform
 	case k >= OpPhysinfo && k <= OpDomainInfoList:
@@ -341,6 +346,10 @@ var familyMeanings = map[family]map[syscall.Errno]meaning{
 		xenENOSYS: {"platform operation not implemented by this hypervisor (x86 only)", ErrNotSupported},
 		xenEFAULT: {"Xen could not access the request buffer (an xgo bug)", nil},
 	},
+	famMemory: {
+		xenEPERM:  {"denied by the XSM policy", ErrPermission},
+		xenENOSYS: {"not implemented by this hypervisor", ErrNotSupported},
+	},
 	famXenVersion: {
 		xenEPERM:  {"denied by the XSM policy", ErrPermission},
 		xenENOSYS: {"not implemented by this hypervisor", ErrNotSupported},
@@ -373,6 +382,7 @@ func meaningOf(k Op, errno syscall.Errno) meaning {
 // the sub-command where there is one (getinfo, putinfo, ...).
 var opNames = map[Op]string{
 	OpXenVersion:            "xen_version",
+	OpMemSharing:            "memory_op",
 	OpPCPUInfo:              "platform_op get_cpuinfo",
 	OpPlatformCPUOnline:     "platform_op cpu_online",
 	OpPlatformCPUOffline:    "platform_op cpu_offline",
@@ -383,6 +393,7 @@ var opNames = map[Op]string{
 	OpCPUHotplugSMT:         "sysctl cpu_hotplug smt",
 	OpCPUTopology:           "sysctl cputopoinfo",
 	OpNUMAInfo:              "sysctl numainfo",
+	OpPCITopology:           "sysctl pcitopoinfo",
 	OpCpupoolCreate:         "sysctl cpupool_op create",
 	OpCpupoolDestroy:        "sysctl cpupool_op destroy",
 	OpCpupoolInfo:           "sysctl cpupool_op info",

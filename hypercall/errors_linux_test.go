@@ -15,6 +15,8 @@ import (
 // opRunners runs one operation of each kind on a fake host.
 var opRunners = map[Op]func(x *Xen) error{
 	OpXenVersion:         func(x *Xen) error { _, err := x.XenVersion(); return err },
+	OpMemSharing:         func(x *Xen) error { _, err := x.MemSharing(); return err },
+	OpPCITopology:        func(x *Xen) error { _, err := x.PCITopology(); return err },
 	OpPCPUInfo:           func(x *Xen) error { _, err := x.PCPUInfo(1); return err },
 	OpPlatformCPUOnline:  func(x *Xen) error { return x.PlatformCPUOnline(1) },
 	OpPlatformCPUOffline: func(x *Xen) error { return x.PlatformCPUOffline(1) },

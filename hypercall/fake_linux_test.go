@@ -5,6 +5,8 @@ package hypercall
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -117,7 +119,7 @@ func (f *fakeDev) hypercall(h *privcmdHypercall) (uintptr, syscall.Errno) {
 		reqLen = sizeOf[domctlOp]()
 	case hypervisorPlatformOp:
 		reqLen = sizeOf[platformOp]()
-	case hypervisorXenVersion:
+	case hypervisorXenVersion, hypervisorMemoryOp:
 		c.cmd = uint32(h.Arg[0])
 	}
 	var req []byte
@@ -216,6 +218,15 @@ type fakeXen struct {
 	preGetdomaininfoESRCH bool // ≤4.17: getdomaininfo returns the next domain
 	vcpuBatch             int  // how many vCPUs one scheduler_op processes (0: all)
 	physinfo              sysctlPhysinfo
+	build                 XenBuildInfo
+	sharing               MemSharing
+	// pciDevs are the sysfs names of dom0's PCI devices (openFake makes
+	// the directory); pciNode is the node Xen reports for each device it
+	// knows (missing: XEN_INVALID_DEV); pciBatch is how many devices one
+	// pcitopoinfo processes before Xen "is preempted" (0: all).
+	pciDevs  []string
+	pciNode  map[PCIDevice]uint32
+	pciBatch int
 }
 
 // newFakeXen returns a 4.17 host with ncpu present CPUs (all online, all
@@ -237,6 +248,16 @@ func newFakeXen(ncpu int) *fakeXen {
 		p0.cpus[uint32(i)] = true
 		x.topo = append(x.topo, sysctlCputopo{Core: uint32(i / 2), Socket: uint32(i / (ncpu/2 + 1)), Node: uint32(i * 2 / ncpu)})
 	}
+	x.build = XenBuildInfo{
+		Capabilities: "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ",
+		Changeset:    "Tue Oct 3 10:00:00 2023 +0200 git:0123456789",
+		VirtStart:    0xffff800000000000,
+		Compiler:     "gcc (GCC) 12.2.0", CompileBy: "builder", CompileDomain: "example.org",
+		CompileDate: "Wed Nov  4 16:52:28 UTC 2026",
+	}
+	x.sharing = MemSharing{FreedPages: 256, SharedPages: 512}
+	x.pciDevs = []string{"0000:00:1f.3", "0000:00:00.0", "0000:03:00.1"}
+	x.pciNode = map[PCIDevice]uint32{{0, 0, 0}: 0, {0, 0, 0x1f<<3 | 3}: xenInvalidNodeID}
 	x.pools[0] = p0
 	x.nodes = []sysctlMeminfo{{Memsize: 8 << 30, Memfree: 5 << 30}, {Memsize: 8 << 30, Memfree: 7 << 30}}
 	x.physinfo = sysctlPhysinfo{ThreadsPerCore: 2, CoresPerSocket: uint32(ncpu / 2), NrCPUs: uint32(ncpu),
@@ -313,6 +334,14 @@ func (x *fakeXen) handle(f *fakeDev, h *privcmdHypercall, req []byte) (uintptr, 
 	switch h.Op {
 	case hypervisorXenVersion:
 		return x.xenVersion(f, h)
+	case hypervisorMemoryOp:
+		switch h.Arg[0] {
+		case xenmemGetSharingFreedPages:
+			return uintptr(x.sharing.FreedPages), 0
+		case xenmemGetSharingSharedPages:
+			return uintptr(x.sharing.SharedPages), 0
+		}
+		return 0, unix.ENOSYS
 	case hypervisorPlatformOp:
 		p := view[platformOp](req)
 		if p.InterfaceVersion != x.pfV {
@@ -345,6 +374,35 @@ func (x *fakeXen) xenVersion(f *fakeDev, h *privcmdHypercall) (uintptr, syscall.
 			return 0, unix.EFAULT
 		}
 		copy(b, x.extra+"\x00")
+		return 0, 0
+	case xenverCompileInfo:
+		b := f.mem(h.Arg[1], sizeOf[xenCompileInfo](), "compile_info")
+		if b == nil {
+			return 0, unix.EFAULT
+		}
+		ci := view[xenCompileInfo](b)
+		copy(ci.Compiler[:], x.build.Compiler+"\x00")
+		copy(ci.CompileBy[:], x.build.CompileBy+"\x00")
+		copy(ci.CompileDomain[:], x.build.CompileDomain+"\x00")
+		copy(ci.CompileDate[:], x.build.CompileDate+"\x00")
+		return 0, 0
+	case xenverCapabilities, xenverChangeset:
+		n, v := xenCapabilitiesLen, x.build.Capabilities
+		if h.Arg[0] == xenverChangeset {
+			n, v = xenChangesetLen, x.build.Changeset
+		}
+		b := f.mem(h.Arg[1], n, "capabilities/changeset")
+		if b == nil {
+			return 0, unix.EFAULT
+		}
+		copy(b, v+"\x00")
+		return 0, 0
+	case xenverPlatformParm:
+		b := f.mem(h.Arg[1], 8, "platform_parameters")
+		if b == nil {
+			return 0, unix.EFAULT
+		}
+		view[xenPlatformParameters](b).VirtStart = x.build.VirtStart
 		return 0, 0
 	case xenverCommandline:
 		b := f.mem(h.Arg[1], xenCommandlineLen, "commandline")
@@ -482,6 +540,31 @@ func (x *fakeXen) sysctl(f *fakeDev, s *sysctlOp) syscall.Errno {
 			copy(viewSlice[sysctlCputopo](arr, int(n)), x.topo)
 		}
 		t.NumCPUs = n
+		return 0
+	case sysctlCmdPcitopoinfo:
+		// xen/common/sysctl.c XEN_SYSCTL_pcitopoinfo
+		t := s.pcitopoinfo()
+		if t.Devs == 0 || t.Nodes == 0 {
+			return unix.EINVAL
+		}
+		n := int(t.NumDevs)
+		if x.pciBatch > 0 {
+			n = min(n, x.pciBatch)
+		}
+		devs := f.mem(uint64(t.Devs), n*4, "pci devs")
+		nodes := f.mem(uint64(t.Nodes), n*4, "pci nodes")
+		if devs == nil || nodes == nil {
+			return unix.EFAULT
+		}
+		out := viewSlice[uint32](nodes, n)
+		for i, d := range viewSlice[physdevPCIDevice](devs, n) {
+			node, ok := x.pciNode[PCIDevice{d.Seg, d.Bus, d.DevFn}]
+			if !ok {
+				node = xenInvalidDev
+			}
+			out[i] = node
+		}
+		t.NumDevs = uint32(n)
 		return 0
 	case sysctlCmdNumainfo:
 		ni := s.numainfo()
@@ -803,6 +886,15 @@ func openFake(t testing.TB, xen *fakeXen, env map[string]string) (*Xen, *fakeDev
 	x, err := newXen(dev, testOptions(env, nil))
 	if err != nil {
 		t.Fatalf("newXen: %v", err)
+	}
+	x.pciDir = filepath.Join(t.TempDir(), "devices")
+	if err := os.Mkdir(x.pciDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range xen.pciDevs {
+		if err := os.WriteFile(filepath.Join(x.pciDir, d), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		x.Close()

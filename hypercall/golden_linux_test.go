@@ -4,6 +4,7 @@ package hypercall
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -139,6 +140,14 @@ func TestGoldenRequests(t *testing.T) {
 			00 00 00 00 // padding
 			?? ?? ?? ?? ?? ?? ?? ?? // cputopo: handle to 8 × 12 bytes
 			00*112      // rest of the union`},
+		{"sysctl pcitopoinfo", func(x *Xen) { x.PCITopology() }, -1, `
+			16 00 00 00 // cmd = XEN_SYSCTL_pcitopoinfo (22)
+			` + sysctlHdr + `
+			03 00 00 00 // num_devs = 3, the devices of the fake's sysfs
+			00 00 00 00 // padding
+			?? ?? ?? ?? ?? ?? ?? ?? // devs: handle to 3 × physdev_pci_device
+			?? ?? ?? ?? ?? ?? ?? ?? // nodes: handle to 3 × uint32
+			00*104      // rest of the union`},
 		{"sysctl numainfo count", func(x *Xen) { x.NUMAInfo() }, 0, `
 			11 00 00 00 // cmd = XEN_SYSCTL_numainfo (17)
 			` + sysctlHdr + `
@@ -426,4 +435,58 @@ func TestGoldenPrivcmdHypercall(t *testing.T) {
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Errorf("xen_version calls:\n%s\nwant\n%s", strings.Join(cmds, "\n"), strings.Join(want, "\n"))
 	}
+
+	// XenBuildInfo: libxl_get_version_info's order; MemSharing: two
+	// memory_op calls with a NULL argument.
+	for _, tc := range []struct {
+		name string
+		run  func()
+		want []string
+	}{
+		{"xen_version build info", func() { x.XenBuildInfo() }, []string{
+			"op=17 arg0=2 hasbuf=true", // XENVER_compile_info
+			"op=17 arg0=3 hasbuf=true", // XENVER_capabilities
+			"op=17 arg0=4 hasbuf=true", // XENVER_changeset
+			"op=17 arg0=5 hasbuf=true", // XENVER_platform_parameters
+		}},
+		{"memory_op sharing", func() { x.MemSharing() }, []string{
+			"op=12 arg0=18 hasbuf=false", // XENMEM_get_sharing_freed_pages, NULL
+			"op=12 arg0=19 hasbuf=false", // XENMEM_get_sharing_shared_pages, NULL
+		}},
+	} {
+		dev.reset()
+		tc.run()
+		var got []string
+		for _, c := range dev.snapshot() {
+			got = append(got, fmt.Sprintf("op=%d arg0=%d hasbuf=%v", c.op, c.arg[0], c.arg[1] != 0))
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s calls:\n%s\nwant\n%s", tc.name, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+}
+
+// TestGoldenPCIDevs checks the physdev_pci_device array pcitopoinfo
+// hands Xen: seg, bus, devfn (device<<3 | function), 4 bytes each.
+func TestGoldenPCIDevs(t *testing.T) {
+	xen := newFakeXen(2)
+	xen.pciDevs = []string{"0001:1a:1f.3"}
+	x, dev := openFake(t, xen, nil)
+	dev.reset()
+	var got []byte
+	dev.force = func(c fakeCall) syscall.Errno {
+		if c.op == hypervisorSysctl && c.cmd == sysctlCmdPcitopoinfo {
+			h := view[sysctlOp](c.req).pcitopoinfo().Devs
+			got = bytes.Clone(dev.mem(uint64(h), 4, "devs"))
+		}
+		return 0
+	}
+	topo, err := x.PCITopology()
+	if err != nil || len(topo) != 1 || topo[0].Node != InvalidDev {
+		t.Fatalf("PCITopology = %v, %v", topo, err)
+	}
+	compareGolden(t, "physdev_pci_device", got, parseGolden(t, `
+		01 00 // seg = 1
+		1a    // bus = 0x1a
+		fb    // devfn = 0x1f<<3 | 3`))
 }

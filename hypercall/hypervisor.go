@@ -20,6 +20,15 @@ type Hypervisor interface {
 	// XenVersion returns the hypervisor's version, extraversion, command
 	// line and build id (__HYPERVISOR_xen_version).
 	XenVersion() (XenVersion, error)
+	// XenBuildInfo returns the capabilities, changeset, platform
+	// parameters and compile information (__HYPERVISOR_xen_version
+	// XENVER_capabilities, _changeset, _platform_parameters,
+	// _compile_info).
+	XenBuildInfo() (XenBuildInfo, error)
+	// MemSharing returns the page counts of memory sharing
+	// (__HYPERVISOR_memory_op XENMEM_get_sharing_freed_pages and
+	// XENMEM_get_sharing_shared_pages).
+	MemSharing() (MemSharing, error)
 
 	// Physinfo returns the host's CPU and memory summary
 	// (XEN_SYSCTL_physinfo).
@@ -33,6 +42,11 @@ type Hypervisor interface {
 	// NUMAInfo returns memory and distances of every node id up to the
 	// last online one; index i is node i (XEN_SYSCTL_numainfo).
 	NUMAInfo() ([]NUMANode, error)
+	// PCITopology returns the node of every PCI device of the host, in
+	// the order libxl lists them (XEN_SYSCTL_pcitopoinfo over the
+	// devices dom0 sees: *Xen reads them from /sys/bus/pci/devices, in
+	// directory order, as libxl does). No devices is not an error.
+	PCITopology() ([]PCITopology, error)
 
 	// PCPUInfo returns one physical CPU's state (XENPF_get_cpuinfo). It
 	// does not fail for absent CPUs: they come back with Invalid set.

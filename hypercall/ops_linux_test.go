@@ -4,7 +4,9 @@ package hypercall
 
 import (
 	"errors"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -468,3 +470,90 @@ func TestScheduler(t *testing.T) {
 	}
 }
 
+func TestXenBuildInfo(t *testing.T) {
+	xen := newFakeXen(4)
+	x, _ := openFake(t, xen, nil)
+	got, err := x.XenBuildInfo()
+	if err != nil || got != xen.build {
+		t.Errorf("XenBuildInfo = %+v, %v\nwant %+v", got, err, xen.build)
+	}
+	// A string that fills its array has no NUL: it is read to the end.
+	xen.build.CompileBy = "0123456789abcdef"
+	if got, _ := x.XenBuildInfo(); got.CompileBy != xen.build.CompileBy {
+		t.Errorf("full compile_by = %q", got.CompileBy)
+	}
+}
+
+func TestMemSharing(t *testing.T) {
+	xen := newFakeXen(4)
+	x, dev := openFake(t, xen, nil)
+	got, err := x.MemSharing()
+	if err != nil || got != xen.sharing {
+		t.Errorf("MemSharing = %+v, %v", got, err)
+	}
+	dev.force = func(c fakeCall) syscall.Errno {
+		if c.op == hypervisorMemoryOp {
+			return unix.ENOSYS
+		}
+		return 0
+	}
+	if _, err := x.MemSharing(); !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "memory_op get_sharing_freed_pages") {
+		t.Errorf("ENOSYS: %v", err)
+	}
+}
+
+func TestPCITopology(t *testing.T) {
+	for _, batch := range []int{0, 1, 2} {
+		xen := newFakeXen(4)
+		xen.pciBatch = batch
+		x, _ := openFake(t, xen, nil)
+		order, err := ReadPCIDevices(x.pciDir)
+		if err != nil || len(order) != 3 {
+			t.Fatalf("ReadPCIDevices = %v, %v", order, err)
+		}
+		before := x.Hypercalls()
+		got, err := x.PCITopology()
+		if err != nil || len(got) != 3 {
+			t.Fatalf("batch %d: PCITopology = %v, %v", batch, got, err)
+		}
+		want := map[string]uint32{"0000:00:00.0": 0, "0000:00:1f.3": InvalidID, "0000:03:00.1": InvalidDev}
+		for i, e := range got {
+			if e.Device != order[i] || want[e.Device.String()] != e.Node {
+				t.Errorf("batch %d: entry %d = %v %#x; sysfs order %v", batch, i, e.Device, e.Node, order)
+			}
+		}
+		calls := map[int]uint64{0: 1, 1: 3, 2: 2}[batch]
+		if n := x.Hypercalls() - before; n != calls {
+			t.Errorf("batch %d: %d hypercalls, want %d", batch, n, calls)
+		}
+		if !got[0].HasNode() && !got[1].HasNode() && !got[2].HasNode() {
+			t.Errorf("no device has a node: %v", got)
+		}
+	}
+	// No devices: no hypercall, no error. No directory: ErrNotSupported.
+	xen := newFakeXen(4)
+	xen.pciDevs = nil
+	x, _ := openFake(t, xen, nil)
+	before := x.Hypercalls()
+	if got, err := x.PCITopology(); err != nil || len(got) != 0 || x.Hypercalls() != before {
+		t.Errorf("no devices: %v, %v, %d calls", got, err, x.Hypercalls()-before)
+	}
+	x.pciDir = filepath.Join(t.TempDir(), "missing")
+	if _, err := x.PCITopology(); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("no sysfs: %v", err)
+	}
+}
+
+func TestParsePCIDevice(t *testing.T) {
+	for _, s := range []string{"0000:00:1f.3", "0001:1a:00.0", "ffff:ff:1f.7"} {
+		d, err := ParsePCIDevice(s)
+		if err != nil || d.String() != s {
+			t.Errorf("ParsePCIDevice(%q) = %v, %v", s, d, err)
+		}
+	}
+	for _, s := range []string{"", "0000:00:1f", "0000:00.1f.3", "zz:00:00.0", "10000:00:00.0", "0000:00:00.x", "pci0000:00"} {
+		if d, err := ParsePCIDevice(s); err == nil {
+			t.Errorf("ParsePCIDevice(%q) = %v, want an error", s, d)
+		}
+	}
+}

@@ -219,3 +219,66 @@ func decodeDomainInfo(d *domctlGetdomaininfo) DomainInfo {
 		GPAddrBits:       d.GPAddrBits,
 	}
 }
+
+// PCITopology implements Hypervisor: it lists dom0's PCI devices (see
+// ReadPCIDevices) and asks Xen for their nodes with
+// XEN_SYSCTL_pcitopoinfo. One hypercall for up to 64 devices; Xen may
+// stop after every 64 when it has other work, and the rest is asked for
+// again, as xc_pcitopoinfo does. No devices costs no hypercall.
+func (x *Xen) PCITopology() ([]PCITopology, error) {
+	devs, err := ReadPCIDevices(x.pciDir)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := x.pciNodes(devs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PCITopology, len(devs))
+	for i, d := range devs {
+		out[i] = PCITopology{Device: d, Node: nodes[i]}
+	}
+	return out, nil
+}
+
+// pciNodes issues XEN_SYSCTL_pcitopoinfo for devs and returns their nodes.
+func (x *Xen) pciNodes(devs []PCIDevice) ([]uint32, error) {
+	const op = "sysctl pcitopoinfo"
+	n := len(devs)
+	if n == 0 {
+		return nil, nil
+	}
+	devSz, nodeSz := n*sizeOf[physdevPCIDevice](), n*4
+	out := make([]uint32, n)
+	err := x.run(op, arenaSize(sizeOf[sysctlOp](), devSz, nodeSz), func(a *arena) error {
+		req := a.take(sizeOf[sysctlOp]())
+		devBuf := a.take(devSz)
+		nodeBuf := a.take(nodeSz)
+		in := viewSlice[physdevPCIDevice](devBuf, n)
+		for i, d := range devs {
+			in[i] = physdevPCIDevice{Seg: d.Seg, Bus: d.Bus, DevFn: d.DevFn}
+		}
+		nodes := viewSlice[uint32](nodeBuf, n)
+		for done := 0; done < n; {
+			clear(req)
+			t := view[sysctlOp](req).pcitopoinfo()
+			t.NumDevs = uint32(n - done)
+			t.Devs = addrOf(devBuf[done*sizeOf[physdevPCIDevice]():])
+			t.Nodes = addrOf(nodeBuf[done*4:])
+			if err := x.sysctl(req, sysctlCmdPcitopoinfo, OpPCITopology, op, ""); err != nil {
+				return err
+			}
+			got := int(view[sysctlOp](req).pcitopoinfo().NumDevs)
+			if got == 0 || got > n-done {
+				return &OpError{Op: op, Meaning: "Xen processed no device (or more than asked)"}
+			}
+			done += got
+		}
+		copy(out, nodes)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

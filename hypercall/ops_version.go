@@ -84,3 +84,42 @@ func cString(b []byte) string {
 	}
 	return string(b)
 }
+
+// XenBuildInfo implements Hypervisor. It costs four hypercalls, the ones
+// libxl_get_version_info makes for these fields, in its order.
+func (x *Xen) XenBuildInfo() (XenBuildInfo, error) {
+	var out XenBuildInfo
+	ccSize, ppSize := sizeOf[xenCompileInfo](), sizeOf[xenPlatformParameters]()
+	n := arenaSize(ccSize, xenCapabilitiesLen, xenChangesetLen, ppSize)
+	err := x.run("xen_version", n, func(a *arena) error {
+		cc := a.take(ccSize)
+		if _, err := x.xenVersionCall(xenverCompileInfo, "compile_info", cc); err != nil {
+			return err
+		}
+		ci := view[xenCompileInfo](cc)
+		out.Compiler = cString(ci.Compiler[:])
+		out.CompileBy = cString(ci.CompileBy[:])
+		out.CompileDomain = cString(ci.CompileDomain[:])
+		out.CompileDate = cString(ci.CompileDate[:])
+
+		caps := a.take(xenCapabilitiesLen)
+		if _, err := x.xenVersionCall(xenverCapabilities, "capabilities", caps); err != nil {
+			return err
+		}
+		out.Capabilities = cString(caps)
+
+		cs := a.take(xenChangesetLen)
+		if _, err := x.xenVersionCall(xenverChangeset, "changeset", cs); err != nil {
+			return err
+		}
+		out.Changeset = cString(cs)
+
+		pp := a.take(ppSize)
+		if _, err := x.xenVersionCall(xenverPlatformParm, "platform_parameters", pp); err != nil {
+			return err
+		}
+		out.VirtStart = view[xenPlatformParameters](pp).VirtStart
+		return nil
+	})
+	return out, err
+}

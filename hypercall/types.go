@@ -196,6 +196,89 @@ type CPUTopology struct {
 // others).
 func (t CPUTopology) Present() bool { return t.Core != InvalidID }
 
+// InvalidDev is the node XEN_SYSCTL_pcitopoinfo reports for a PCI
+// device the hypervisor does not know (XEN_INVALID_DEV). A device Xen
+// knows but places on no node gets InvalidID.
+const InvalidDev = ^uint32(1)
+
+// PCIDevice names a PCI function: segment, bus and devfn (device<<3 |
+// function), as struct physdev_pci_device does.
+type PCIDevice struct {
+	Seg   uint16
+	Bus   uint8
+	DevFn uint8
+}
+
+// String returns the device as xl info -n prints it, e.g. "0000:00:1f.3".
+func (d PCIDevice) String() string {
+	return fmt.Sprintf("%04x:%02x:%02x.%01x", d.Seg, d.Bus, d.DevFn>>3&0x1f, d.DevFn&7)
+}
+
+// ParsePCIDevice parses a Linux PCI device name, "SSSS:BB:DD.F" in hex
+// (as in /sys/bus/pci/devices), the way libxl does (sscanf
+// "%x:%x:%x.%d"; the device number keeps its low 5 bits and the function
+// its low 3).
+func ParsePCIDevice(s string) (PCIDevice, error) {
+	bad := func() (PCIDevice, error) {
+		return PCIDevice{}, fmt.Errorf("%q is not a PCI device name (want SSSS:BB:DD.F)", s)
+	}
+	seg, rest, ok1 := strings.Cut(s, ":")
+	bus, rest, ok2 := strings.Cut(rest, ":")
+	dev, fn, ok3 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || !ok3 {
+		return bad()
+	}
+	sv, err1 := strconv.ParseUint(seg, 16, 16)
+	bv, err2 := strconv.ParseUint(bus, 16, 8)
+	dv, err3 := strconv.ParseUint(dev, 16, 8)
+	fv, err4 := strconv.ParseUint(fn, 10, 8)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		return bad()
+	}
+	return PCIDevice{Seg: uint16(sv), Bus: uint8(bv), DevFn: uint8(dv&0x1f)<<3 | uint8(fv&7)}, nil
+}
+
+// PCITopology is one device of XEN_SYSCTL_pcitopoinfo and its node: a
+// node id, InvalidID (Xen knows the device but not its node) or
+// InvalidDev (Xen does not know the device).
+type PCITopology struct {
+	Device PCIDevice
+	Node   uint32
+}
+
+// HasNode reports whether Xen gave the device a node (xl info -n lists
+// only those).
+func (t PCITopology) HasNode() bool { return t.Node != InvalidID && t.Node != InvalidDev }
+
+// XenBuildInfo is what XENVER_capabilities, XENVER_changeset,
+// XENVER_platform_parameters and XENVER_compile_info report: xl info's
+// xen_caps, xen_changeset, platform_params and cc_* lines.
+type XenBuildInfo struct {
+	// Capabilities lists the guest ABIs the hypervisor runs, each
+	// followed by a space as Xen writes it, e.g. "xen-3.0-x86_64
+	// hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ".
+	Capabilities string
+	// Changeset is the source revision the build recorded; empty for
+	// builds from a release tarball (Debian's).
+	Changeset string
+	// VirtStart is the start of the hypervisor's virtual address range
+	// as seen by the caller (HYPERVISOR_VIRT_START on x86_64).
+	VirtStart uint64
+	// Compiler, CompileBy, CompileDomain and CompileDate describe the
+	// build: e.g. "x86_64-linux-gnu-gcc (Debian 12.2.0-14+deb12u1)
+	// 12.2.0", "pkg-xen-devel", "lists.alioth.debian.org", "Wed Nov  4
+	// 16:52:28 UTC 2026".
+	Compiler, CompileBy, CompileDomain, CompileDate string
+}
+
+// MemSharing is what XENMEM_get_sharing_freed_pages and
+// XENMEM_get_sharing_shared_pages report, in pages: the memory that page
+// sharing saved, and the frames the shared pages occupy (xl info's
+// sharing_freed_memory and sharing_used_memory).
+type MemSharing struct {
+	FreedPages, SharedPages uint64
+}
+
 // NUMANode is one entry of XEN_SYSCTL_numainfo.
 type NUMANode struct {
 	Node uint32

@@ -24,6 +24,9 @@ type Xen struct {
 	abi   ABI
 	major int // as reported by XENVER_version
 	minor int
+	// pciDir is where PCITopology lists dom0's PCI devices
+	// (PCISysfsDir; tests use a temporary directory).
+	pciDir string
 
 	calls atomic.Uint64
 	trace *tracer
@@ -50,7 +53,7 @@ func defaultOptions() options {
 // newXen wraps an open device: it asks Xen for its version and picks the
 // ABI. On error the device is closed.
 func newXen(dev device, o options) (*Xen, error) {
-	x := &Xen{dev: dev, sleep: o.sleep}
+	x := &Xen{dev: dev, sleep: o.sleep, pciDir: PCISysfsDir}
 	x.bufs = &bufPool{dev: dev, page: dev.pageSize()}
 	if debugEnabled(o.getenv(EnvDebug), "hypercall") {
 		x.trace = &tracer{w: o.stderr}

@@ -263,6 +263,44 @@ func (h *Host) XenVersion() (hypercall.XenVersion, error) {
 	return v, nil
 }
 
+// XenBuildInfo implements hypercall.Hypervisor: four xen_version
+// hypercalls (compile_info, capabilities, changeset,
+// platform_parameters), like *hypercall.Xen.
+func (h *Host) XenBuildInfo() (hypercall.XenBuildInfo, error) {
+	for _, sub := range []string{"compile_info", "capabilities", "changeset", "platform_parameters"} {
+		if err := h.callAs(OpXenVersion, "xen_version "+sub, noTarget, plain(ok)); err != nil {
+			return hypercall.XenBuildInfo{}, err
+		}
+	}
+	return h.hw.build, nil
+}
+
+// MemSharing implements hypercall.Hypervisor: two memory_op hypercalls.
+// The simulator shares no memory between guests, so the counts are the
+// spec's boot values.
+func (h *Host) MemSharing() (hypercall.MemSharing, error) {
+	if err := h.call(OpSharingFreed, noTarget, plain(ok)); err != nil {
+		return hypercall.MemSharing{}, err
+	}
+	if err := h.call(OpSharingShared, noTarget, plain(ok)); err != nil {
+		return hypercall.MemSharing{}, err
+	}
+	return h.hw.sharing, nil
+}
+
+// PCITopology implements hypercall.Hypervisor: the spec's devices, one
+// XEN_SYSCTL_pcitopoinfo hypercall for them (none when there are none,
+// as *hypercall.Xen).
+func (h *Host) PCITopology() ([]hypercall.PCITopology, error) {
+	if len(h.hw.pci) == 0 {
+		return nil, nil
+	}
+	if err := h.call(OpPcitopoinfo, noTarget, plain(ok)); err != nil {
+		return nil, err
+	}
+	return append([]hypercall.PCITopology(nil), h.hw.pci...), nil
+}
+
 func noTarget() string        { return "" }
 func ok() syscall.Errno       { return 0 }
 func pagesOf(b uint64) uint64 { return b / hypercall.PageSize }

@@ -19,6 +19,9 @@ const (
 	OpSchedID           Op = "sysctl sched_id"
 	OpCputopoinfo       Op = "sysctl cputopoinfo"
 	OpNumainfo          Op = "sysctl numainfo"
+	OpPcitopoinfo       Op = "sysctl pcitopoinfo"
+	OpSharingFreed      Op = "memory_op get_sharing_freed_pages"
+	OpSharingShared     Op = "memory_op get_sharing_shared_pages"
 	OpGetCPUInfo        Op = "platform_op get_cpuinfo"
 	OpPfCPUOnline       Op = "platform_op cpu_online"
 	OpPfCPUOffline      Op = "platform_op cpu_offline"
@@ -46,6 +49,7 @@ const (
 // Ops lists every Op, for CLI completion and validation.
 var Ops = []Op{
 	OpXenVersion, OpPhysinfo, OpSchedID, OpCputopoinfo, OpNumainfo,
+	OpPcitopoinfo, OpSharingFreed, OpSharingShared,
 	OpGetCPUInfo, OpPfCPUOnline, OpPfCPUOffline,
 	OpHotplugOnline, OpHotplugOffline, OpHotplugSMTEnable, OpHotplugSMTDisable,
 	OpPoolCreate, OpPoolDestroy, OpPoolInfo, OpPoolAddCPU, OpPoolRmCPU,

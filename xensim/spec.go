@@ -29,6 +29,21 @@ type Spec struct {
 	Schedulers SchedSpec    `yaml:"schedulers" json:"schedulers"`
 	Pools      []PoolSpec   `yaml:"pools,omitempty" json:"pools,omitempty"`
 	Domains    []DomainSpec `yaml:"domains" json:"domains"`
+	// PCI lists the host's PCI devices as dom0 sees them, in the order
+	// dom0's sysfs lists them (xl info -n's device topology).
+	PCI []PCISpec `yaml:"pci,omitempty" json:"pci,omitempty"`
+}
+
+// PCISpec is one PCI device and the node XEN_SYSCTL_pcitopoinfo reports
+// for it.
+type PCISpec struct {
+	// Device is "SSSS:BB:DD.F" in hex, as Linux names it.
+	Device string `yaml:"device" json:"device"`
+	// Node is the device's NUMA node; unset, Xen knows the device but
+	// not its node (dom0 reported no proximity for it).
+	Node *uint32 `yaml:"node,omitempty" json:"node,omitempty"`
+	// UnknownToXen: Xen does not know the device (XEN_INVALID_DEV).
+	UnknownToXen bool `yaml:"unknownToXen,omitempty" json:"unknownToXen,omitempty"`
 }
 
 // XenSpec is the hypervisor build and its boot options.
@@ -59,6 +74,33 @@ type XenSpec struct {
 	// (park_offline_cpus, set on Intel with MCE); false (AMD) reports them
 	// as invalid in cputopoinfo once the CPU went offline. Default true.
 	ParkOfflineCPUs *bool `yaml:"parkOfflineCPUs,omitempty" json:"parkOfflineCPUs,omitempty"`
+
+	// XenCaps is XENVER_capabilities (xl info xen_caps): the guest ABIs,
+	// each followed by a space, as Xen writes them. Default: what x86_64
+	// Xen without 32-bit PV reports for Capabilities: "xen-3.0-x86_64 "
+	// with pv, then "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 " with
+	// hvm (xen/arch/x86/setup.c arch_get_xen_caps).
+	XenCaps *string `yaml:"xenCaps,omitempty" json:"xenCaps,omitempty"`
+	// Changeset is XENVER_changeset; release tarball builds have none.
+	Changeset string `yaml:"changeset,omitempty" json:"changeset,omitempty"`
+	// VirtStart is XENVER_platform_parameters' virt_start. Default
+	// 0xffff800000000000, x86_64's HYPERVISOR_VIRT_START.
+	VirtStart uint64 `yaml:"virtStart,omitempty" json:"virtStart,omitempty"`
+	// Compile is XENVER_compile_info.
+	Compile CompileSpec `yaml:"compile,omitempty" json:"compile,omitempty"`
+	// SharingFreedPages and SharingSharedPages are what
+	// XENMEM_get_sharing_freed_pages and _shared_pages answer: 0 unless
+	// guests share memory (a build with CONFIG_MEM_SHARING). Default 0.
+	SharingFreedPages  uint64 `yaml:"sharingFreedPages,omitempty" json:"sharingFreedPages,omitempty"`
+	SharingSharedPages uint64 `yaml:"sharingSharedPages,omitempty" json:"sharingSharedPages,omitempty"`
+}
+
+// CompileSpec is the build's struct xen_compile_info (xl info cc_*).
+type CompileSpec struct {
+	Compiler string `yaml:"compiler,omitempty" json:"compiler,omitempty"` // at most 63 bytes
+	By       string `yaml:"by,omitempty" json:"by,omitempty"`             // at most 15 bytes
+	Domain   string `yaml:"domain,omitempty" json:"domain,omitempty"`     // at most 31 bytes
+	Date     string `yaml:"date,omitempty" json:"date,omitempty"`         // at most 31 bytes
 }
 
 // CPUSpec generates the physical CPUs: CPU ids are given to sockets, then
@@ -349,6 +391,9 @@ type hardware struct {
 	threadsPerCore  uint32
 	caps            hypercall.PhysCaps
 	buildID         []byte
+	build           hypercall.XenBuildInfo
+	sharing         hypercall.MemSharing
+	pci             []hypercall.PCITopology
 	smt             bool
 	park            bool
 	built           []hypercall.Scheduler
@@ -425,6 +470,70 @@ func (t specTopo) NodeCPUs(n int) (cpuset.Set, bool) {
 	return t.nodes[n], true
 }
 
+// expandBuild fills the XENVER build strings, the sharing counts and the
+// PCI devices; caps must be set.
+func (s *Spec) expandBuild(hw *hardware) error {
+	x := s.Xen
+	b := hypercall.XenBuildInfo{
+		Changeset: x.Changeset, VirtStart: x.VirtStart,
+		Compiler: x.Compile.Compiler, CompileBy: x.Compile.By,
+		CompileDomain: x.Compile.Domain, CompileDate: x.Compile.Date,
+	}
+	if x.XenCaps != nil {
+		b.Capabilities = *x.XenCaps
+	} else {
+		if hw.caps&hypercall.PhysCapPV != 0 {
+			b.Capabilities += "xen-3.0-x86_64 "
+		}
+		if hw.caps&hypercall.PhysCapHVM != 0 {
+			b.Capabilities += "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 "
+		}
+	}
+	if b.VirtStart == 0 {
+		b.VirtStart = 0xffff800000000000
+	}
+	for _, f := range []struct {
+		path, v string
+		max     int
+	}{
+		{"xen.xenCaps", b.Capabilities, 1023}, {"xen.changeset", b.Changeset, 63},
+		{"xen.compile.compiler", b.Compiler, 63}, {"xen.compile.by", b.CompileBy, 15},
+		{"xen.compile.domain", b.CompileDomain, 31}, {"xen.compile.date", b.CompileDate, 31},
+	} {
+		if len(f.v) > f.max || strings.IndexByte(f.v, 0) >= 0 {
+			return errAt(f.path, "at most %d bytes, no NUL", f.max)
+		}
+	}
+	hw.build = b
+	hw.sharing = hypercall.MemSharing{FreedPages: x.SharingFreedPages, SharedPages: x.SharingSharedPages}
+	seen := map[hypercall.PCIDevice]bool{}
+	for i, p := range s.PCI {
+		path := fmt.Sprintf("pci[%d]", i)
+		d, err := hypercall.ParsePCIDevice(p.Device)
+		if err != nil || d.String() != p.Device {
+			return errAt(path+".device", "want SSSS:BB:DD.F in lower-case hex, such as 0000:00:1f.3, have %q", p.Device)
+		}
+		if seen[d] {
+			return errAt(path+".device", "%s is listed twice", p.Device)
+		}
+		seen[d] = true
+		node := hypercall.InvalidID
+		switch {
+		case p.UnknownToXen && p.Node != nil:
+			return errAt(path, "a device unknown to Xen has no node")
+		case p.UnknownToXen:
+			node = hypercall.InvalidDev
+		case p.Node != nil:
+			if int(*p.Node) >= len(s.Memory.NodeMiB) {
+				return errAt(path+".node", "node %d does not exist", *p.Node)
+			}
+			node = *p.Node
+		}
+		hw.pci = append(hw.pci, hypercall.PCITopology{Device: d, Node: node})
+	}
+	return nil
+}
+
 func (s *Spec) expand() (*hardware, error) {
 	hw := &hardware{}
 
@@ -457,6 +566,9 @@ func (s *Spec) expand() (*hardware, error) {
 		hw.caps |= bit
 	}
 	hw.extra, hw.cmdline, hw.cpuKHz = s.Xen.Extraversion, s.Xen.CommandLine, s.Xen.CPUKHz
+	if err := s.expandBuild(hw); err != nil {
+		return nil, err
+	}
 	if hw.cpuKHz == 0 {
 		hw.cpuKHz = 2000000
 	}

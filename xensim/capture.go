@@ -77,6 +77,43 @@ func Capture(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) (*Si
 	return s, nil
 }
 
+// captureBuild records the XENVER build strings, the sharing counts and
+// the PCI devices with their nodes. A host whose dom0 lists no PCI
+// devices (no sysfs) is captured without any.
+func captureBuild(hv hypercall.Hypervisor, spec *Spec) error {
+	b, err := hv.XenBuildInfo()
+	if err != nil {
+		return err
+	}
+	caps := truncate(b.Capabilities, 1023)
+	spec.Xen.XenCaps = &caps
+	spec.Xen.Changeset = truncate(b.Changeset, 63)
+	spec.Xen.VirtStart = b.VirtStart
+	spec.Xen.Compile = CompileSpec{Compiler: truncate(b.Compiler, 63), By: truncate(b.CompileBy, 15),
+		Domain: truncate(b.CompileDomain, 31), Date: truncate(b.CompileDate, 31)}
+	ms, err := hv.MemSharing()
+	if err != nil {
+		return err
+	}
+	spec.Xen.SharingFreedPages, spec.Xen.SharingSharedPages = ms.FreedPages, ms.SharedPages
+	pci, err := hv.PCITopology()
+	if errors.Is(err, hypercall.ErrNotSupported) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, p := range pci {
+		ps := PCISpec{Device: p.Device.String(), UnknownToXen: p.Node == hypercall.InvalidDev}
+		if p.HasNode() {
+			n := p.Node
+			ps.Node = &n
+		}
+		spec.PCI = append(spec.PCI, ps)
+	}
+	return nil
+}
+
 func captureHost(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) (*Spec, hostState, error) {
 	var st hostState
 	ver, err := hv.XenVersion()
@@ -102,6 +139,9 @@ func captureHost(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) 
 	}
 	if len(ver.BuildID) > 256 {
 		spec.Xen.BuildID = ""
+	}
+	if err := captureBuild(hv, spec); err != nil {
+		return nil, st, err
 	}
 
 	// CPUs: present, online and firmware ids from XENPF_get_cpuinfo.

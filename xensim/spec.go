@@ -470,8 +470,8 @@ func (t specTopo) NodeCPUs(n int) (cpuset.Set, bool) {
 	return t.nodes[n], true
 }
 
-// expandBuild fills the XENVER build strings, the sharing counts and the
-// PCI devices; caps must be set.
+// expandBuild fills the XENVER build strings and the sharing counts;
+// caps must be set.
 func (s *Spec) expandBuild(hw *hardware) error {
 	x := s.Xen
 	b := hypercall.XenBuildInfo{
@@ -506,6 +506,11 @@ func (s *Spec) expandBuild(hw *hardware) error {
 	}
 	hw.build = b
 	hw.sharing = hypercall.MemSharing{FreedPages: x.SharingFreedPages, SharedPages: x.SharingSharedPages}
+	return nil
+}
+
+// expandPCI fills the PCI devices; the nodes must be known.
+func (s *Spec) expandPCI(hw *hardware) error {
 	seen := map[hypercall.PCIDevice]bool{}
 	for i, p := range s.PCI {
 		path := fmt.Sprintf("pci[%d]", i)
@@ -524,7 +529,7 @@ func (s *Spec) expandBuild(hw *hardware) error {
 		case p.UnknownToXen:
 			node = hypercall.InvalidDev
 		case p.Node != nil:
-			if int(*p.Node) >= len(s.Memory.NodeMiB) {
+			if int(*p.Node) >= len(hw.nodes) {
 				return errAt(path+".node", "node %d does not exist", *p.Node)
 			}
 			node = *p.Node
@@ -953,6 +958,9 @@ func (s *Spec) expand() (*hardware, error) {
 	}
 	if usedKB>>10+s.Memory.HypervisorMiB > totalMiB {
 		return nil, errAt("domains", "domains and hypervisor need %d MiB, the host has %d MiB", usedKB>>10+s.Memory.HypervisorMiB, totalMiB)
+	}
+	if err := s.expandPCI(hw); err != nil {
+		return nil, err
 	}
 	return hw, nil
 }

@@ -48,10 +48,10 @@ func TestSpecErrorsHaveLines(t *testing.T) {
 		name, edit, want string
 		line             int
 	}{
-		{"unknown field", strings.Replace(base, "  sockets: 2", "  sockets: 2\n  sokets: 3", 1), "field sokets not found", 14},
-		{"bad scheduler", strings.Replace(base, "default: credit2", "default: rtds", 1), "rtds is not built", 30},
-		{"unknown pool", strings.Replace(base, "    memoryMiB: 1024", "    memoryMiB: 1024\n    pool: 4", 1), "no pool 4", 43},
-		{"dom0 name", strings.Replace(base, "name: Domain-0", "name: dom0", 1), "named Domain-0", 33},
+		{"unknown field", strings.Replace(base, "  sockets: 2", "  sockets: 2\n  sokets: 3", 1), "field sokets not found", 19},
+		{"bad scheduler", strings.Replace(base, "default: credit2", "default: rtds", 1), "rtds is not built", 35},
+		{"unknown pool", strings.Replace(base, "    memoryMiB: 1024", "    memoryMiB: 1024\n    pool: 4", 1), "no pool 4", 48},
+		{"dom0 name", strings.Replace(base, "name: Domain-0", "name: dom0", 1), "named Domain-0", 38},
 		{"hw caps", strings.Replace(base, "  extraversion:", "  hwCaps: \"1:2:x:4:5:6:7:8\"\n  extraversion:", 1), "word 3 (\"x\") is not a 32-bit hex number", 0},
 		{"syntax", base + "\n  - [", "", 0},
 	}
@@ -85,6 +85,7 @@ func TestSpecTopology(t *testing.T) {
 	max := uint32(20)
 	s.CPUs = CPUSpec{Sockets: 1, CoresPerSocket: 6, ThreadsPerCore: 2, MaxCPUID: &max, Absent: "5", Offline: "7"}
 	s.Memory.NodeMiB = []uint64{65536}
+	s.PCI = nil // they are on nodes 0 and 1
 	h, err := NewHost(s)
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +135,12 @@ func TestSpecValidation(t *testing.T) {
 		}, "out of range"},
 		{"duplicate apic ids", func(s *Spec) { s.CPUs.APICIDsPerSocket = 0; s.CPUs.APICIDs = make([]uint32, 16) }, "same APIC id"},
 		{"bad capability", func(s *Spec) { s.Xen.Capabilities = []string{"warp"} }, "unknown capability"},
+		{"long compile_by", func(s *Spec) { s.Xen.Compile.By = "0123456789abcdef" }, "xen.compile.by: at most 15 bytes"},
+		{"bad pci device", func(s *Spec) { s.PCI[0].Device = "0000:00:00" }, "pci[0].device: want SSSS:BB:DD.F"},
+		{"upper-case pci device", func(s *Spec) { s.PCI[0].Device = "0000:AF:00.0" }, "pci[0].device"},
+		{"pci device twice", func(s *Spec) { s.PCI[1].Device = s.PCI[0].Device }, "listed twice"},
+		{"pci node", func(s *Spec) { n := uint32(2); s.PCI[0].Node = &n }, "pci[0].node: node 2 does not exist"},
+		{"pci unknown with node", func(s *Spec) { s.PCI[0].UnknownToXen = true }, "unknown to Xen has no node"},
 	}
 	for _, c := range cases {
 		s := DefaultSpec()

@@ -52,12 +52,12 @@
 //
 // # Info and topology
 //
-// ReadInfo and Info format the physinfo, free-CPU and version lines of
-// `xl info` (and with -n its cpu_topology and numa_info blocks) byte for
-// byte as xl 4.17 prints them; FilterInfo applies `xl info KEY`.
-// TopologyText is `xenpm get-cpu-topology`. Lines that need operations
-// outside hypercall.Hypervisor (xen_caps, cc_*, sharing_*, device
-// topology) are left out.
+// ReadInfo and Info format every line of `xl info` that describes the
+// hypervisor (physinfo, sharing, free CPUs, the xen_*, platform_params
+// and cc_* version lines, xend_config_format) and, with -n, its
+// cpu_topology, device topology and numa_info blocks, byte for byte as
+// xl 4.17 prints them; FilterInfo applies `xl info KEY`. TopologyText is
+// `xenpm get-cpu-topology`.
 //
 // # Watching
 //

@@ -27,6 +27,9 @@ type fakeXen struct {
 	park     bool // keep topology of offline CPUs (Intel)
 	faults   map[string][]syscall.Errno
 	calls    []string
+	// pci is what PCITopology answers; pciErr, if set, its error.
+	pci    []hypercall.PCITopology
+	pciErr error
 }
 
 type fakeCPU struct {
@@ -179,6 +182,26 @@ func (f *fakeXen) NUMAInfo() ([]hypercall.NUMANode, error) {
 func (f *fakeXen) XenVersion() (hypercall.XenVersion, error) {
 	f.record("get_version")
 	return hypercall.XenVersion{Major: 4, Minor: 17, Extra: ".5", CommandLine: "placeholder dom0_mem=768M", BuildID: []byte{0xde, 0xad, 0x01}}, nil
+}
+
+func (f *fakeXen) XenBuildInfo() (hypercall.XenBuildInfo, error) {
+	f.record("get_buildinfo")
+	return hypercall.XenBuildInfo{
+		Capabilities: "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ",
+		VirtStart:    0xffff800000000000,
+		Compiler:     "x86_64-linux-gnu-gcc (Debian 12.2.0-14+deb12u1) 12.2.0", CompileBy: "pkg-xen-devel",
+		CompileDomain: "lists.alioth.debian.org", CompileDate: "Wed Nov  4 16:52:28 UTC 2026",
+	}, nil
+}
+
+func (f *fakeXen) MemSharing() (hypercall.MemSharing, error) {
+	f.record("get_sharing")
+	return hypercall.MemSharing{FreedPages: 512, SharedPages: 256 + 255}, nil
+}
+
+func (f *fakeXen) PCITopology() ([]hypercall.PCITopology, error) {
+	f.record("get_pcitopology")
+	return f.pci, f.pciErr
 }
 
 func (f *fakeXen) SchedulerID() (hypercall.Scheduler, error) {

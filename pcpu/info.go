@@ -10,24 +10,27 @@ import (
 )
 
 // Info is what `xl info` reports about the hypervisor, its CPUs and its
-// memory, read through the Hypervisor interface.
-//
-// Some of xl's lines need operations the interface does not have and are
-// left out: xen_caps, platform_params, xen_changeset and cc_* (XENVER
-// sub-operations), sharing_freed_memory and sharing_used_memory
-// (XENMEM), and with -n the device topology (XEN_SYSCTL_pcitopoinfo).
+// memory, read through the Hypervisor interface: every line xl prints.
 type Info struct {
 	// Node is the dom0 kernel's uname, which xl prints first; nil leaves
 	// those lines out.
 	Node *NodeInfo
 
 	Physinfo  hypercall.Physinfo
+	Sharing   hypercall.MemSharing
 	FreeCPUs  cpuset.Set
 	Version   hypercall.XenVersion
+	Build     hypercall.XenBuildInfo
 	Scheduler hypercall.Scheduler
-	// Topology and NUMA are read only when asked for (xl info -n).
+	// Topology, PCI and NUMA are read only when asked for (xl info -n).
 	Topology []hypercall.CPUTopology
 	NUMA     []hypercall.NUMANode
+	PCI      []hypercall.PCITopology
+	// PCIErr is why the PCI devices' nodes could not be read (a dom0
+	// without /sys/bus/pci, a hypervisor built without PCI support):
+	// like xl, which reports the failure and goes on, Text then leaves
+	// the device topology block out.
+	PCIErr error
 }
 
 // NodeInfo is uname(2) of dom0: xl info's host, release, version and
@@ -36,12 +39,17 @@ type NodeInfo struct {
 	Host, Release, Version, Machine string
 }
 
-// ReadInfo reads physinfo, the free CPUs, the version and the default
-// scheduler; with numa also cputopoinfo and numainfo.
+// ReadInfo reads physinfo, the sharing counts, the free CPUs, the
+// version and build information and the default scheduler; with numa
+// also cputopoinfo, the PCI devices' nodes and numainfo. Failing to read
+// the PCI devices' nodes is not an error (see Info.PCIErr).
 func ReadInfo(h hypercall.Hypervisor, numa bool) (*Info, error) {
 	var in Info
 	var err error
 	if in.Physinfo, err = h.Physinfo(); err != nil {
+		return nil, err
+	}
+	if in.Sharing, err = h.MemSharing(); err != nil {
 		return nil, err
 	}
 	free, err := h.CpupoolFreeCPUs()
@@ -52,12 +60,18 @@ func ReadInfo(h hypercall.Hypervisor, numa bool) (*Info, error) {
 	if in.Version, err = h.XenVersion(); err != nil {
 		return nil, err
 	}
+	if in.Build, err = h.XenBuildInfo(); err != nil {
+		return nil, err
+	}
 	if in.Scheduler, err = h.SchedulerID(); err != nil {
 		return nil, err
 	}
 	if numa {
 		if in.Topology, err = h.CPUTopology(); err != nil {
 			return nil, err
+		}
+		if in.PCI, err = h.PCITopology(); err != nil {
+			in.PCI, in.PCIErr = nil, err
 		}
 		if in.NUMA, err = h.NUMAInfo(); err != nil {
 			return nil, err
@@ -109,6 +123,8 @@ func (in *Info) HeadLines() []InfoLine {
 	perMiB := uint64(1<<20) / hypercall.PageSize
 	add("total_memory", strconv.FormatUint(p.TotalPages/perMiB, 10))
 	add("free_memory", strconv.FormatUint((p.FreePages-p.OutstandingPages)/perMiB, 10))
+	add("sharing_freed_memory", strconv.FormatUint(in.Sharing.FreedPages/perMiB, 10))
+	add("sharing_used_memory", strconv.FormatUint(in.Sharing.SharedPages/perMiB, 10))
 	add("outstanding_claims", strconv.FormatUint(p.OutstandingPages/perMiB, 10))
 	add("free_cpus", strconv.Itoa(in.FreeCPUs.Len()))
 	return out
@@ -117,15 +133,22 @@ func (in *Info) HeadLines() []InfoLine {
 // XenLines are the lines xl prints after the topology (output_xeninfo),
 // then xend_config_format.
 func (in *Info) XenLines() []InfoLine {
-	v := in.Version
+	v, b := in.Version, in.Build
 	return []InfoLine{
 		{"xen_major", strconv.Itoa(v.Major)},
 		{"xen_minor", strconv.Itoa(v.Minor)},
 		{"xen_extra", v.Extra},
 		{"xen_version", fmt.Sprintf("%d.%d%s", v.Major, v.Minor, v.Extra)},
+		{"xen_caps", b.Capabilities},
 		{"xen_scheduler", in.Scheduler.String()},
 		{"xen_pagesize", strconv.Itoa(hypercall.PageSize)},
+		{"platform_params", "virt_start=0x" + strconv.FormatUint(b.VirtStart, 16)},
+		{"xen_changeset", b.Changeset},
 		{"xen_commandline", v.CommandLine},
+		{"cc_compiler", b.Compiler},
+		{"cc_compile_by", b.CompileBy},
+		{"cc_compile_domain", b.CompileDomain},
+		{"cc_compile_date", b.CompileDate},
 		{"build_id", fmt.Sprintf("%x", v.BuildID)},
 		{"xend_config_format", "4"},
 	}
@@ -147,6 +170,27 @@ func (in *Info) TopologyText() string {
 			continue
 		}
 		fmt.Fprintf(&b, "%3d:    %4d     %4d     %4d\n", i, int32(c.Core), int32(c.Socket), int32(c.Node))
+	}
+	return b.String()
+}
+
+// DeviceText is xl info -n's device topology block (output_topologyinfo):
+// one row per PCI device Xen gives a node, or a line saying there is
+// none.
+func (in *Info) DeviceText() string {
+	var b strings.Builder
+	b.WriteString("device topology        :\n")
+	b.WriteString("device           node\n")
+	rows := 0
+	for _, d := range in.PCI {
+		if !d.HasNode() {
+			continue
+		}
+		fmt.Fprintf(&b, "%s      %d\n", d.Device, int32(d.Node))
+		rows++
+	}
+	if rows == 0 {
+		b.WriteString("No device topology data available\n")
 	}
 	return b.String()
 }
@@ -176,8 +220,8 @@ func (in *Info) NUMAText() string {
 	return b.String()
 }
 
-// Text is the whole output of xl info (with the topology and NUMA blocks
-// when they were read), less the lines Info cannot know.
+// Text is the whole output of xl info (with the topology, device and
+// NUMA blocks when they were read).
 func (in *Info) Text() string {
 	var b strings.Builder
 	for _, l := range in.HeadLines() {
@@ -185,6 +229,9 @@ func (in *Info) Text() string {
 	}
 	if in.Topology != nil {
 		b.WriteString(in.TopologyText())
+		if in.PCIErr == nil {
+			b.WriteString(in.DeviceText())
+		}
 	}
 	if in.NUMA != nil {
 		b.WriteString(in.NUMAText())

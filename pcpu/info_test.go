@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +17,12 @@ func TestInfo(t *testing.T) {
 	f := newFakeXen(4)
 	f.cpus[3].online = false
 	f.pools[0].cpus = f.pools[0].cpus.Remove(2, 3) // CPU 2 free
+	f.pci = []hypercall.PCITopology{
+		{Device: hypercall.PCIDevice{Seg: 0, Bus: 0, DevFn: 0}, Node: 0},
+		{Device: hypercall.PCIDevice{Seg: 0, Bus: 0, DevFn: 0x1f<<3 | 3}, Node: hypercall.InvalidID},
+		{Device: hypercall.PCIDevice{Seg: 1, Bus: 0xaf, DevFn: 1}, Node: 1},
+		{Device: hypercall.PCIDevice{Seg: 0, Bus: 3, DevFn: 0}, Node: hypercall.InvalidDev},
+	}
 	in, err := ReadInfo(f, true)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +43,8 @@ hw_caps                : 178bfbff:f6f83203:2e500800:000003f7:0000000f:219c01a9:0
 virt_caps              : pv shadow gnttab-v1
 total_memory           : 2048
 free_memory            : 1024
+sharing_freed_memory   : 2
+sharing_used_memory    : 1
 outstanding_claims     : 1
 free_cpus              : 1
 cpu_topology           :
@@ -43,6 +52,10 @@ cpu:    core    socket     node
   0:       0        0        0
   1:       1        0        0
   2:       0        1        0
+device topology        :
+device           node
+0000:00:00.0      0
+0001:af:00.1      1
 numa_info              :
 node:    memsize    memfree    distances
    0:      2048       1030      10,20
@@ -50,9 +63,16 @@ xen_major              : 4
 xen_minor              : 17
 xen_extra              : .5
 xen_version            : 4.17.5
+xen_caps               : xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 
 xen_scheduler          : credit2
 xen_pagesize           : 4096
+platform_params        : virt_start=0xffff800000000000
+xen_changeset          : 
 xen_commandline        : placeholder dom0_mem=768M
+cc_compiler            : x86_64-linux-gnu-gcc (Debian 12.2.0-14+deb12u1) 12.2.0
+cc_compile_by          : pkg-xen-devel
+cc_compile_domain      : lists.alioth.debian.org
+cc_compile_date        : Wed Nov  4 16:52:28 UTC 2026
 build_id               : dead01
 xend_config_format     : 4
 `
@@ -60,14 +80,35 @@ xend_config_format     : 4
 		t.Errorf("info text:\n%s\nwant:\n%s", got, want)
 	}
 
+	// No device with a node: xl says so. No PCI devices listed (no
+	// sysfs): xl prints an error and no block at all.
+	f.pci = f.pci[1:2]
+	if in, _ := ReadInfo(f, true); !strings.Contains(in.Text(), "device           node\nNo device topology data available\nnuma_info") {
+		t.Errorf("no device with a node:\n%s", in.Text())
+	}
+	for _, e := range []error{
+		hypercall.NewOpError(hypercall.OpPCITopology, "", syscall.ENOSYS), // Xen without CONFIG_HAS_PCI
+		fmt.Errorf("list: %w", hypercall.ErrNotSupported),                 // no sysfs
+	} {
+		f.pci, f.pciErr = nil, e
+		in, err = ReadInfo(f, true)
+		if err != nil || in.PCIErr != e || strings.Contains(in.Text(), "device topology") || !strings.Contains(in.Text(), "numa_info") {
+			t.Errorf("PCI error %v: %v\n%s", e, err, in.Text())
+		}
+	}
+
 	// Without -n nothing of the topology is read.
 	g := newFakeXen(2)
 	in2, err := ReadInfo(g, false)
-	if err != nil || in2.Topology != nil || strings.Contains(strings.Join(g.calls, " "), "topology") {
+	calls := strings.Join(g.calls, " ")
+	if err != nil || in2.Topology != nil || strings.Contains(calls, "topology") {
 		t.Errorf("ReadInfo(false): %v, calls %v", err, g.calls)
 	}
-	if strings.Contains(in2.Text(), "cpu_topology") {
+	if strings.Contains(in2.Text(), "cpu_topology") || strings.Contains(in2.Text(), "device topology") {
 		t.Error("topology printed without -n")
+	}
+	if calls != "get_physinfo get_sharing get_freeinfo get_version get_buildinfo get_schedid" {
+		t.Errorf("calls %s", calls)
 	}
 }
 
@@ -85,6 +126,10 @@ func TestFilterInfo(t *testing.T) {
 		{"xen_v", "4.17.5\n"},       // prefix
 		{"build_id", "dead01\n"},    //
 		{"virt_caps", "pv shadow gnttab-v1\n"},
+		{"sharing", "2\n1\n"},
+		{"xen_c", "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 \n\nplaceholder dom0_mem=768M\n"}, // xen_caps, xen_changeset (empty), xen_commandline
+		{"cc_", "x86_64-linux-gnu-gcc (Debian 12.2.0-14+deb12u1) 12.2.0\npkg-xen-devel\nlists.alioth.debian.org\nWed Nov  4 16:52:28 UTC 2026\n"},
+		{"platform", "virt_start=0xffff800000000000\n"},
 		{"bogus", ""},
 		{"", strings.Repeat("x", 0)}, // checked below: every value
 	}

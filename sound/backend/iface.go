@@ -1,7 +1,10 @@
 package backend
 
 import (
+	"errors"
+	"os"
 	"sync"
+	"time"
 )
 
 // Grants maps pages other domains granted to this one: on a real host
@@ -50,16 +53,36 @@ func newMux(ev Events) *mux {
 	return m
 }
 
+// maxEventErrors is how many failed reads in a row end the backend.
+const maxEventErrors = 100
+
 func (m *mux) run() {
 	defer close(m.done)
+	failures := 0
 	for {
 		ports, err := m.ev.Pending()
 		if err != nil {
+			failures++
+			if errors.Is(err, os.ErrClosed) || failures >= maxEventErrors {
+				m.mu.Lock()
+				m.err = err
+				m.mu.Unlock()
+				return
+			}
+			// The driver's ring overflowed (EFBIG) or a read failed:
+			// events may be lost, so every stream looks at its ring.
 			m.mu.Lock()
-			m.err = err
+			for _, ch := range m.ports {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			}
 			m.mu.Unlock()
-			return
+			time.Sleep(time.Millisecond)
+			continue
 		}
+		failures = 0
 		m.mu.Lock()
 		for _, p := range ports {
 			if ch := m.ports[p]; ch != nil {

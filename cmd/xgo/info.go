@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -19,6 +20,18 @@ type InfoTopology struct {
 	Socket uint32 `json:"socket" yaml:"socket"`
 	// Node is null for a CPU Xen places on no node.
 	Node *uint32 `json:"node" yaml:"node"`
+}
+
+// InfoPCIDevice is one PCI device of info -n's device topology.
+type InfoPCIDevice struct {
+	// Device is "SSSS:BB:DD.F".
+	Device string `json:"device" yaml:"device"`
+	// Node is null when Xen gives the device no node (xl leaves such
+	// devices out of its text).
+	Node *uint32 `json:"node" yaml:"node"`
+	// KnownToXen is false when Xen does not know the device at all
+	// (XEN_INVALID_DEV).
+	KnownToXen bool `json:"knownToXen" yaml:"knownToXen"`
 }
 
 // InfoNUMANode is one row of info -n's numa_info.
@@ -51,20 +64,35 @@ type InfoOutput struct {
 	VirtCaps             []string `json:"virtCaps" yaml:"virtCaps"`
 	TotalMemoryMiB       uint64   `json:"totalMemoryMiB" yaml:"totalMemoryMiB"`
 	FreeMemoryMiB        uint64   `json:"freeMemoryMiB" yaml:"freeMemoryMiB"`
+	SharingFreedMiB      uint64   `json:"sharingFreedMemoryMiB" yaml:"sharingFreedMemoryMiB"`
+	SharingUsedMiB       uint64   `json:"sharingUsedMemoryMiB" yaml:"sharingUsedMemoryMiB"`
 	OutstandingClaimsMiB uint64   `json:"outstandingClaimsMiB" yaml:"outstandingClaimsMiB"`
 	FreeCPUs             []int    `json:"freeCpus" yaml:"freeCpus"`
 
 	CPUTopology []InfoTopology `json:"cpuTopology,omitempty" yaml:"cpuTopology,omitempty"`
-	NUMAInfo    []InfoNUMANode `json:"numaInfo,omitempty" yaml:"numaInfo,omitempty"`
+	// DeviceTopology lists every PCI device with -n, also those without
+	// a node.
+	DeviceTopology []InfoPCIDevice `json:"deviceTopology,omitempty" yaml:"deviceTopology,omitempty"`
+	NUMAInfo       []InfoNUMANode  `json:"numaInfo,omitempty" yaml:"numaInfo,omitempty"`
 
-	XenMajor       int    `json:"xenMajor" yaml:"xenMajor"`
-	XenMinor       int    `json:"xenMinor" yaml:"xenMinor"`
-	XenExtra       string `json:"xenExtra" yaml:"xenExtra"`
-	XenVersion     string `json:"xenVersion" yaml:"xenVersion"`
-	XenScheduler   string `json:"xenScheduler" yaml:"xenScheduler"`
-	XenPagesize    int    `json:"xenPagesize" yaml:"xenPagesize"`
-	XenCommandline string `json:"xenCommandline" yaml:"xenCommandline"`
-	BuildID        string `json:"buildId" yaml:"buildId"`
+	XenMajor     int    `json:"xenMajor" yaml:"xenMajor"`
+	XenMinor     int    `json:"xenMinor" yaml:"xenMinor"`
+	XenExtra     string `json:"xenExtra" yaml:"xenExtra"`
+	XenVersion   string `json:"xenVersion" yaml:"xenVersion"`
+	XenCaps      string `json:"xenCaps" yaml:"xenCaps"`
+	XenScheduler string `json:"xenScheduler" yaml:"xenScheduler"`
+	XenPagesize  int    `json:"xenPagesize" yaml:"xenPagesize"`
+	// VirtStart is platform_params' virt_start in hex ("0xffff800000000000"):
+	// a 64-bit address does not survive JSON's float numbers.
+	VirtStart        string `json:"virtStart" yaml:"virtStart"`
+	XenChangeset     string `json:"xenChangeset" yaml:"xenChangeset"`
+	XenCommandline   string `json:"xenCommandline" yaml:"xenCommandline"`
+	CCCompiler       string `json:"ccCompiler" yaml:"ccCompiler"`
+	CCCompileBy      string `json:"ccCompileBy" yaml:"ccCompileBy"`
+	CCCompileDomain  string `json:"ccCompileDomain" yaml:"ccCompileDomain"`
+	CCCompileDate    string `json:"ccCompileDate" yaml:"ccCompileDate"`
+	BuildID          string `json:"buildId" yaml:"buildId"`
+	XendConfigFormat int    `json:"xendConfigFormat" yaml:"xendConfigFormat"`
 
 	info *pcpu.Info
 }
@@ -83,8 +111,7 @@ type InfoValue struct {
 	Value string `json:"value" yaml:"value"`
 }
 
-// writeText prints xl info's lines, byte for byte (less the lines xgo
-// cannot know; see package pcpu).
+// writeText prints xl info's lines, byte for byte.
 func (o *InfoOutput) writeText(w io.Writer, _ termInfo) error {
 	_, err := io.WriteString(w, o.info.Text())
 	return err
@@ -111,15 +138,15 @@ func infoCommand(e *env) *cli.Command {
 		Name:      "info",
 		Usage:     "Print the host's CPU, memory and Xen version summary, like xl info",
 		ArgsUsage: "[<key>]",
-		Description: `Prints the lines of "xl info" that describe the hypervisor: dom0's
-uname, physinfo (nr_cpus, max_cpu_id, ..., total_memory, free_memory,
-outstanding_claims), free_cpus and the xen_* version lines, in xl's exact
-format. With KEY only the values of the lines whose key starts with KEY
-are printed, as "xl info KEY" does ("xgo info free" prints free_memory and
-free_cpus). -n adds the cpu_topology and numa_info blocks (and, as in xl,
-disables KEY). Lines that need hypercalls xgo does not make are left out:
-xen_caps, platform_params, xen_changeset, cc_*, sharing_*_memory and the
-device topology.
+		Description: `Prints every line of "xl info" that describes the hypervisor, in xl's
+exact format: dom0's uname, physinfo (nr_cpus, max_cpu_id, ...,
+total_memory, free_memory, sharing_*_memory, outstanding_claims),
+free_cpus, the xen_*, platform_params and cc_* version lines and
+xend_config_format. With KEY only the values of the lines whose key
+starts with KEY are printed, as "xl info KEY" does ("xgo info free"
+prints free_memory and free_cpus). -n adds the cpu_topology, device
+topology (dom0's PCI devices that Xen places on a node) and numa_info
+blocks (and, as in xl, disables KEY).
 
 EXAMPLES:
    xgo info
@@ -156,6 +183,9 @@ func runInfo(_ context.Context, opts infoOptions, e *env) error {
 	if !e.global.Sim {
 		in.Node = nodeInfo()
 	}
+	if in.PCIErr != nil {
+		e.warnf("info: no device topology: %v", in.PCIErr)
+	}
 	if opts.Key != "" && opts.NUMA {
 		e.warnf("info: -n prints every line; %q is ignored, as xl does", opts.Key)
 		opts.Key = ""
@@ -190,16 +220,34 @@ func infoOutput(in *pcpu.Info) *InfoOutput {
 		VirtCaps:             strings.Fields(p.Capabilities.String()),
 		TotalMemoryMiB:       p.TotalPages / perMiB,
 		FreeMemoryMiB:        (p.FreePages - p.OutstandingPages) / perMiB,
+		SharingFreedMiB:      in.Sharing.FreedPages / perMiB,
+		SharingUsedMiB:       in.Sharing.SharedPages / perMiB,
 		OutstandingClaimsMiB: p.OutstandingPages / perMiB,
 		FreeCPUs:             in.FreeCPUs.IDs(),
 		XenMajor:             in.Version.Major,
 		XenMinor:             in.Version.Minor,
 		XenExtra:             in.Version.Extra,
 		XenVersion:           in.Version.String(),
+		XenCaps:              in.Build.Capabilities,
 		XenScheduler:         in.Scheduler.String(),
 		XenPagesize:          hypercall.PageSize,
+		VirtStart:            "0x" + strconv.FormatUint(in.Build.VirtStart, 16),
+		XenChangeset:         in.Build.Changeset,
 		XenCommandline:       in.Version.CommandLine,
+		CCCompiler:           in.Build.Compiler,
+		CCCompileBy:          in.Build.CompileBy,
+		CCCompileDomain:      in.Build.CompileDomain,
+		CCCompileDate:        in.Build.CompileDate,
+		XendConfigFormat:     4,
 		info:                 in,
+	}
+	for _, d := range in.PCI {
+		row := InfoPCIDevice{Device: d.Device.String(), KnownToXen: d.Node != hypercall.InvalidDev}
+		if d.HasNode() {
+			node := d.Node
+			row.Node = &node
+		}
+		o.DeviceTopology = append(o.DeviceTopology, row)
 	}
 	for _, l := range in.XenLines() {
 		if l.Key == "build_id" {

@@ -86,11 +86,17 @@ func TestInfoOutput(t *testing.T) {
 	golden(t, "pcpu/info-n.golden", xgoOK(t, sim, "info", "-n"))
 	golden(t, "pcpu/info-json.golden", xgoOK(t, sim, "info", "-n", "-o", "json"))
 	for key, want := range map[string]string{
-		"nr_cpus":   "6\n",
-		"free":      "3160\n0\n",
-		"xen_v":     "4.17.5\n",
-		"virt_caps": "pv shadow gnttab-v1 gnttab-v2\n",
-		"bogus":     "",
+		"nr_cpus":      "6\n",
+		"free":         "3160\n0\n",
+		"xen_v":        "4.17.5\n",
+		"virt_caps":    "pv shadow gnttab-v1 gnttab-v2\n",
+		"xen_caps":     "xen-3.0-x86_64 \n",
+		"sharing":      "0\n0\n",
+		"cc_compile_b": "pkg-xen-devel\n",
+		"platform":     "virt_start=0xffff800000000000\n",
+		"xen_chan":     "\n",
+		"xend":         "4\n",
+		"bogus":        "",
 	} {
 		if got := xgoOK(t, sim, "info", key); got != want {
 			t.Errorf("info %s = %q, want %q", key, got, want)

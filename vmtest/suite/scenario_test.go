@@ -98,6 +98,9 @@ type hostView struct {
 	CPUs     []string
 	Nodes    int
 	Domains  []string
+	Build    string   // XENVER compile_info, capabilities, changeset, platform_parameters
+	Sharing  string   // XENMEM sharing counts
+	PCI      []string // pcitopoinfo: device and the raw node Xen gives
 }
 
 func viewOf(hv hypercall.Hypervisor) (hostView, error) {
@@ -136,6 +139,23 @@ func viewOf(hv hypercall.Hypervisor) (hostView, error) {
 		return v, err
 	}
 	v.Nodes = len(nodes)
+	b, err := hv.XenBuildInfo()
+	if err != nil {
+		return v, err
+	}
+	v.Build = fmt.Sprintf("caps=%q changeset=%q virt_start=%#x cc=%q by=%q domain=%q date=%q", b.Capabilities, b.Changeset, b.VirtStart, b.Compiler, b.CompileBy, b.CompileDomain, b.CompileDate)
+	ms, err := hv.MemSharing()
+	if err != nil {
+		return v, err
+	}
+	v.Sharing = fmt.Sprintf("%+v", ms)
+	pci, err := hv.PCITopology()
+	if err != nil {
+		return v, err
+	}
+	for _, d := range pci {
+		v.PCI = append(v.PCI, fmt.Sprintf("%s node %#x", d.Device, d.Node))
+	}
 	for _, domid := range []uint16{0, 1} {
 		d, err := hv.DomainInfo(domid)
 		if err != nil {
@@ -168,7 +188,7 @@ func compareHosts(t *testing.T, when string, real, sim hypercall.Hypervisor) {
 	if err != nil {
 		t.Fatalf("%s: reading the simulator: %v", when, err)
 	}
-	t.Logf("%s: Xen: %s; %s", when, r.Physinfo, strings.Join(r.Topology, "; "))
+	t.Logf("%s: Xen: %s; %s; %s; %s", when, r.Physinfo, strings.Join(r.Topology, "; "), r.Build, strings.Join(r.PCI, "; "))
 	diff := func(what string, a, b any) {
 		if fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("%s: %s: Xen says\n\t%v\nthe lab spec says\n\t%v", when, what, a, b)
@@ -182,6 +202,9 @@ func compareHosts(t *testing.T, when string, real, sim hypercall.Hypervisor) {
 	diff("get_cpuinfo", strings.Join(r.CPUs, "\n\t"), strings.Join(s.CPUs, "\n\t"))
 	diff("NUMA nodes", r.Nodes, s.Nodes)
 	diff("domains", r.Domains, s.Domains)
+	diff("xen_version build info", r.Build, s.Build)
+	diff("memory sharing", r.Sharing, s.Sharing)
+	diff("pcitopoinfo", strings.Join(r.PCI, "\n\t"), strings.Join(s.PCI, "\n\t"))
 }
 
 // compareCLI runs read-only xgo commands on this host and on a simulated

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/xensim"
 )
 
 func TestInfo(t *testing.T) {
@@ -303,5 +304,25 @@ func TestWatchPoll(t *testing.T) {
 		f.mu.Unlock()
 	}}, func(Event) error { return stop }); err != stop {
 		t.Errorf("fn error: %v", err)
+	}
+}
+
+// TestInfoHypercalls pins what xgo info costs on the lab's host: 13
+// hypercalls (physinfo, 2 memory_op, freeinfo, 4 + 4 xen_version,
+// sched_id), 18 with -n (cputopoinfo and numainfo count-then-fill, one
+// pcitopoinfo for the 4 PCI devices): the ones xl info makes.
+func TestInfoHypercalls(t *testing.T) {
+	for numa, want := range map[bool]uint64{false: 13, true: 18} {
+		h, err := xensim.NewHost(xensim.LabSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := h.Hypercalls()
+		if _, err := ReadInfo(h, numa); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Hypercalls() - before; got != want {
+			t.Errorf("ReadInfo(numa=%v): %d hypercalls, want %d", numa, got, want)
+		}
 	}
 }

@@ -1,9 +1,8 @@
 // Package hypercall talks to the Xen hypervisor from dom0 without libxc or
 // libxl: typed sysctl, domctl, platform_op, xen_version and memory_op
-// operations over
-// Linux's privcmd device, and event channels over /dev/xen/evtchn. It is
-// pure Go (CGO_ENABLED=0) and imports only the standard library and
-// golang.org/x/sys/unix.
+// operations over Linux's privcmd device, and event channels over
+// /dev/xen/evtchn. It is pure Go (CGO_ENABLED=0) and imports only the
+// standard library and golang.org/x/sys/unix.
 //
 // Open returns a *Xen, which implements the Hypervisor interface; the
 // domain packages (pcpu, cpupool, sched) depend on that interface only, so

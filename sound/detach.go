@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // DefaultTimeout bounds waits for the other ends, as libxl's
@@ -116,19 +117,19 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 	}
 	d.Handshake.Frontend, d.Handshake.Backend = fe, be
 	idle := func(s State) bool {
-		return s == StateUnknown || s == StateInitialising || s == StateClosed
+		return s == xenbus.Unknown || s == xenbus.Initialising || s == xenbus.Closed
 	}
 	switch {
 	case force:
 		d.Handshake.Outcome = OutcomeForced
 		return nil
-	case d.BackendPath == "" || be == StateUnknown || idle(fe) && idle(be):
+	case d.BackendPath == "" || be == xenbus.Unknown || idle(fe) && idle(be):
 		d.Handshake.Outcome = OutcomeSkipped
 		return nil
 	}
 	close := []Change{{Op: "write", Path: d.BackendPath + "/online", Value: "0"}}
-	if be != StateClosed {
-		close = append(close, Change{Op: "write", Path: d.BackendPath + "/state", Value: strconv.Itoa(int(StateClosing))})
+	if be != xenbus.Closed {
+		close = append(close, Change{Op: "write", Path: d.BackendPath + "/state", Value: strconv.Itoa(int(xenbus.Closing))})
 	}
 	d.Changes = append(d.Changes, close...)
 	if dry {
@@ -161,8 +162,8 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 		// closed (or is gone) and the frontend let go: Linux's
 		// snd-xen-front frees its channels on the backend's Closed and
 		// goes back to Initialising.
-		gone := func(s State) bool { return s == StateClosed || s == StateUnknown }
-		return gone(fe) || gone(be) && fe == StateInitialising, nil
+		gone := func(s State) bool { return s == xenbus.Closed || s == xenbus.Unknown }
+		return gone(fe) || gone(be) && fe == xenbus.Initialising, nil
 	}
 	err = m.watchStates(wctx, []string{d.FrontendPath + "/state", d.BackendPath + "/state"}, check)
 	switch {

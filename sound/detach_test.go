@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"xgo.dev/xgo/sound"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 func TestDetach(t *testing.T) {
@@ -86,13 +87,13 @@ func TestDetachHandshakeTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.backend(t, 0, a.BackendPath).set(sound.StateInitWait)
+	h.backend(t, 0, a.BackendPath).set(xenbus.InitWait)
 	start := time.Now()
 	d, err := h.m.Detach(ctx, sound.DetachRequest{Domain: "domu1", DevID: 0, Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Handshake.Outcome != sound.OutcomeTimeout || d.Handshake.Backend != sound.StateClosing || time.Since(start) < 100*time.Millisecond {
+	if d.Handshake.Outcome != sound.OutcomeTimeout || d.Handshake.Backend != xenbus.Closing || time.Since(start) < 100*time.Millisecond {
 		t.Errorf("handshake %+v", d.Handshake)
 	}
 	if h.tree(t, a.FrontendPath) != "" || h.tree(t, a.BackendPath) != "" || h.tree(t, a.LibxlPath) != "" {
@@ -101,7 +102,7 @@ func TestDetachHandshakeTimeout(t *testing.T) {
 
 	// --force skips the handshake altogether.
 	a, _ = h.m.Attach(ctx, sound.AttachRequest{Domain: "domu1", Card: mustCard(t, card2x3...)})
-	h.backend(t, 0, a.BackendPath).set(sound.StateConnected)
+	h.backend(t, 0, a.BackendPath).set(xenbus.Connected)
 	start = time.Now()
 	d, err = h.m.Detach(ctx, sound.DetachRequest{Domain: "domu1", DevID: 0, Force: true, Timeout: time.Minute})
 	if err != nil || d.Handshake.Outcome != sound.OutcomeForced || time.Since(start) > 5*time.Second {
@@ -229,14 +230,14 @@ func TestList(t *testing.T) {
 		t.Fatalf("list %+v", devs)
 	}
 	d0 := devs[0]
-	if !d0.Libxl || d0.Backend.Path != a.BackendPath || d0.Backend.Domain.Name != "Domain-0" || d0.Frontend.State != sound.StateInitialising || !d0.Backend.HasState {
+	if !d0.Libxl || d0.Backend.Path != a.BackendPath || d0.Backend.Domain.Name != "Domain-0" || d0.Frontend.State != xenbus.Initialising || !d0.Backend.HasState {
 		t.Errorf("device 0: %+v", d0)
 	}
 	if !sameCard(&d0.Card, mustCard(t, card2x3...)) {
 		t.Errorf("card read back: %+v", d0.Card)
 	}
 	d3 := devs[1]
-	if d3.Libxl || d3.Frontend.State != sound.StateInitialised || d3.Backend.State != sound.StateInitWait {
+	if d3.Libxl || d3.Frontend.State != xenbus.Initialised || d3.Backend.State != xenbus.InitWait {
 		t.Errorf("device 3: %+v", d3)
 	}
 	if len(d3.Card.PCMs) != 1 || len(d3.Card.PCMs[0].Streams) != 1 || strings.Join(d3.Card.SampleFormats, ",") != "f32_le,s16_le" {

@@ -9,6 +9,7 @@ import (
 
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/xensim/vsndfront"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // TestProvisionEndToEnd is the whole life of a card on the simulated
@@ -37,8 +38,8 @@ func TestProvisionEndToEnd(t *testing.T) {
 
 		be := h.backend(t, 0, a.BackendPath)
 		h.sim.FailNextCommits(conflicts) // now for the frontend's publishing
-		be.set(sound.StateInitWait)
-		d, err := f.WaitState(ctx, 0, vsndfront.Initialised)
+		be.set(xenbus.InitWait)
+		d, err := f.WaitState(ctx, 0, xenbus.Initialised)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +63,7 @@ func TestProvisionEndToEnd(t *testing.T) {
 			t.Fatalf("list: %+v %+v", dom, devs)
 		}
 		dev := devs[0]
-		if dev.Frontend.State != sound.StateInitialised || dev.Backend.State != sound.StateInitWait || !dev.Libxl || len(dev.Problems) != 0 {
+		if dev.Frontend.State != xenbus.Initialised || dev.Backend.State != xenbus.InitWait || !dev.Libxl || len(dev.Problems) != 0 {
 			t.Errorf("listed %+v", dev)
 		}
 		byPath := map[string]sound.Transport{}
@@ -78,7 +79,7 @@ func TestProvisionEndToEnd(t *testing.T) {
 			}
 		}
 
-		be.set(sound.StateConnected)
+		be.set(xenbus.Connected)
 		res, err := h.m.WaitConnected(ctx, a, 5*time.Second)
 		if err != nil || res.Outcome != sound.OutcomeConnected {
 			t.Fatalf("wait: %+v, %v", res, err)
@@ -89,7 +90,7 @@ func TestProvisionEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if det.Handshake.Outcome != sound.OutcomeDone || det.Handshake.Backend != sound.StateClosed {
+		if det.Handshake.Outcome != sound.OutcomeDone || det.Handshake.Backend != xenbus.Closed {
 			t.Errorf("handshake %+v", det.Handshake)
 		}
 		if _, err := f.WaitFor(ctx, 0, func(d vsndfront.Device) bool { return d.Removed }); err != nil {
@@ -116,15 +117,15 @@ func TestCloseHandshakeWithFrontend(t *testing.T) {
 	if _, err := f.WaitFor(ctx, 0, func(d vsndfront.Device) bool { return d.Events > 0 }); err != nil {
 		t.Fatal(err)
 	}
-	h.backend(t, 0, a.BackendPath).set(sound.StateInitWait)
-	if _, err := f.WaitState(ctx, 0, vsndfront.Initialised); err != nil {
+	h.backend(t, 0, a.BackendPath).set(xenbus.InitWait)
+	if _, err := f.WaitState(ctx, 0, xenbus.Initialised); err != nil {
 		t.Fatal(err)
 	}
 	det, err := h.m.Detach(ctx, sound.DetachRequest{Domain: "domu1", DevID: 0, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if det.Handshake.Outcome != sound.OutcomeDone || det.Handshake.Frontend != sound.StateClosed {
+	if det.Handshake.Outcome != sound.OutcomeDone || det.Handshake.Frontend != xenbus.Closed {
 		t.Errorf("handshake %+v", det.Handshake)
 	}
 	if len(det.Changes) < 2 || det.Changes[0].Path != a.BackendPath+"/online" || det.Changes[1].Value != "5" {
@@ -145,7 +146,7 @@ func TestWaitNoBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := h.m.WaitConnected(ctx, a, 150*time.Millisecond)
-	if !errors.Is(err, sound.ErrNoBackend) || res.Outcome != sound.OutcomeNoBackend || res.Backend != sound.StateInitialising {
+	if !errors.Is(err, sound.ErrNoBackend) || res.Outcome != sound.OutcomeNoBackend || res.Backend != xenbus.Initialising {
 		t.Fatalf("wait: %+v, %v", res, err)
 	}
 	if !strings.Contains(err.Error(), "no backend answered within 150ms (backend Initialising, frontend Initialising)") {
@@ -169,7 +170,7 @@ func TestWaitTimeoutWithBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.backend(t, 0, a.BackendPath).set(sound.StateInitWait)
+	h.backend(t, 0, a.BackendPath).set(xenbus.InitWait)
 	res, err := h.m.WaitConnected(ctx, a, 100*time.Millisecond)
 	if !errors.Is(err, sound.ErrNotConnected) || res.Outcome != sound.OutcomeTimeout {
 		t.Fatalf("wait: %+v, %v", res, err)
@@ -194,9 +195,9 @@ func TestFrontendRefusal(t *testing.T) {
 	if _, err := f.WaitFor(ctx, 0, func(d vsndfront.Device) bool { return d.Events > 0 }); err != nil {
 		t.Fatal(err)
 	}
-	h.backend(t, 0, a.BackendPath).set(sound.StateInitWait)
+	h.backend(t, 0, a.BackendPath).set(xenbus.InitWait)
 	res, err := h.m.WaitConnected(ctx, a, 5*time.Second)
-	if !errors.Is(err, sound.ErrNotConnected) || res.Outcome != sound.OutcomeClosed || res.Frontend != sound.StateClosing {
+	if !errors.Is(err, sound.ErrNotConnected) || res.Outcome != sound.OutcomeClosed || res.Frontend != xenbus.Closing {
 		t.Fatalf("wait: %+v, %v", res, err)
 	}
 	if res.Error != "2 initializing frontend" || !strings.Contains(err.Error(), `the frontend reported "2 initializing frontend"`) {

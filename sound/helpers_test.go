@@ -12,6 +12,7 @@ import (
 	"xgo.dev/xgo/xensim"
 	"xgo.dev/xgo/xensim/vsndfront"
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 	"xgo.dev/xgo/xenstore/xenstored"
 )
 
@@ -141,7 +142,7 @@ func (b *backend) set(s sound.State) {
 func (b *backend) state() sound.State {
 	v, err := b.conn.Read(context.Background(), b.path+"/state")
 	if err != nil {
-		return sound.StateUnknown
+		return xenbus.Unknown
 	}
 	n, _ := strconv.Atoi(string(v))
 	return sound.State(n)
@@ -167,8 +168,8 @@ func (b *backend) follow(t testing.TB) {
 				if !ok {
 					return
 				}
-				if b.state() == sound.StateClosing {
-					_ = b.conn.Write(ctx, b.path+"/state", []byte(strconv.Itoa(int(sound.StateClosed))))
+				if b.state() == xenbus.Closing {
+					_ = b.conn.Write(ctx, b.path+"/state", []byte(strconv.Itoa(int(xenbus.Closed))))
 				}
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // This file is the XenStore layout of a vsnd device: its three
@@ -16,43 +17,8 @@ import (
 // tools/libs/light), so that `xenstore-ls` lists xgo's cards exactly as
 // xl's.
 
-// State is a xenbus state (xen/include/public/io/xenbus.h).
-type State int
-
-// The xenbus states.
-const (
-	StateUnknown       State = 0
-	StateInitialising  State = 1
-	StateInitWait      State = 2
-	StateInitialised   State = 3
-	StateConnected     State = 4
-	StateClosing       State = 5
-	StateClosed        State = 6
-	StateReconfiguring State = 7
-	StateReconfigured  State = 8
-)
-
-var stateNames = [...]string{"Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured"}
-
-// String gives the state's name as xenbus.h spells it (without
-// XenbusState), or its number.
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return strconv.Itoa(int(s))
-}
-
-// parseState reads a state node's value as Linux's
-// xenbus_read_driver_state does: a missing or unreadable node is
-// Unknown.
-func parseState(v []byte) State {
-	n, err := strconv.Atoi(strings.TrimSpace(string(v)))
-	if err != nil {
-		return StateUnknown
-	}
-	return State(n)
-}
+// State is a device's xenbus state, as package xenbus defines it.
+type State = xenbus.State
 
 // Kind is the xenbus device kind of a PV sound card (XENSND_DRIVER_NAME).
 const Kind = "vsnd"
@@ -162,7 +128,7 @@ func apply(ctx context.Context, ops xenstore.Ops, changes []Change) error {
 func provision(c *Card, fe, be uint32, devid int) []Change {
 	fePath, bePath, lxPath := FrontendPath(fe, devid), BackendPath(be, fe, devid), LibxlPath(fe, devid)
 	feStr, beStr := strconv.FormatUint(uint64(fe), 10), strconv.FormatUint(uint64(be), 10)
-	initialising := strconv.Itoa(int(StateInitialising))
+	initialising := strconv.Itoa(int(xenbus.Initialising))
 	var out []Change
 	w := func(path, value string) { out = append(out, Change{Op: "write", Path: path, Value: value}) }
 	dir := func(path string, perms xenstore.Perms) {

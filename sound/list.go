@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // End is one end of a device as XenStore shows it.
@@ -199,9 +200,9 @@ func readDevice(ctx context.Context, ops xenstore.Ops, fe Domain, devid int, dom
 		sinks = append(sinks, sink)
 	}
 	has := func(kids []string, k string) bool { return slices.Contains(kids, k) }
-	want(fePath+"/state", func(v []byte) { dev.Frontend.State, dev.Frontend.HasState = parseState(v), true })
+	want(fePath+"/state", func(v []byte) { dev.Frontend.State, dev.Frontend.HasState = xenbus.ParseState(v), true })
 	if bePath != "" {
-		want(bePath+"/state", func(v []byte) { dev.Backend.State, dev.Backend.HasState = parseState(v), true })
+		want(bePath+"/state", func(v []byte) { dev.Backend.State, dev.Backend.HasState = xenbus.ParseState(v), true })
 	}
 	c := &dev.Card
 	textKey := func(kids []string, dir, key string, dst *string) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // Outcome is how a wait for a device's states ended.
@@ -46,12 +47,12 @@ func (m *Manager) states(ctx context.Context, fePath, bePath string) (State, Sta
 	if err != nil {
 		return 0, 0, err
 	}
-	fe, be := StateUnknown, StateUnknown
+	fe, be := xenbus.Unknown, xenbus.Unknown
 	if vals[0] != nil {
-		fe = parseState(vals[0])
+		fe = xenbus.ParseState(vals[0])
 	}
 	if len(vals) > 1 && vals[1] != nil {
-		be = parseState(vals[1])
+		be = xenbus.ParseState(vals[1])
 	}
 	return fe, be, nil
 }
@@ -124,10 +125,10 @@ func (m *Manager) WaitConnected(ctx context.Context, a *Attachment, timeout time
 		}
 		res.Frontend, res.Backend = fe, be
 		switch {
-		case fe == StateConnected && be == StateConnected:
+		case fe == xenbus.Connected && be == xenbus.Connected:
 			res.Outcome = OutcomeConnected
 			return true, nil
-		case fe == StateClosing || fe == StateClosed || be == StateClosing || be == StateClosed:
+		case fe == xenbus.Closing || fe == xenbus.Closed || be == xenbus.Closing || be == xenbus.Closed:
 			res.Outcome = OutcomeClosed
 			return true, nil
 		}
@@ -152,7 +153,7 @@ func (m *Manager) WaitConnected(ctx context.Context, a *Attachment, timeout time
 		if fe, be, serr := m.states(ctx, a.FrontendPath, a.BackendPath); serr == nil {
 			res.Frontend, res.Backend = fe, be
 		}
-		if res.Backend == StateUnknown || res.Backend == StateInitialising {
+		if res.Backend == xenbus.Unknown || res.Backend == xenbus.Initialising {
 			res.Outcome = OutcomeNoBackend
 			return res, fmt.Errorf("%w within %s (backend %s, frontend %s)", ErrNoBackend, timeout, res.Backend, res.Frontend)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/sound"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // VsndAttachOutput is the result of "xgo vsnd-attach".
@@ -223,8 +224,8 @@ func runVsndAttach(ctx context.Context, opts vsndAttachOptions, e *env) error {
 func finishVsndWait(ctx context.Context, m *sound.Manager, a *sound.Attachment, res sound.WaitResult, werr error, opts vsndAttachOptions, out *VsndAttachOutput) error {
 	out.Wait = &VsndWait{
 		Outcome:   string(res.Outcome),
-		Frontend:  vsndState(res.Frontend, res.Frontend != sound.StateUnknown),
-		Backend:   vsndState(res.Backend, res.Backend != sound.StateUnknown),
+		Frontend:  vsndState(res.Frontend, res.Frontend != xenbus.Unknown),
+		Backend:   vsndState(res.Backend, res.Backend != xenbus.Unknown),
 		Error:     res.Error,
 		ElapsedMS: res.Elapsed.Milliseconds(),
 	}

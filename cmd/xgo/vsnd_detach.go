@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/sound"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // VsndDetachOutput is the result of "xgo vsnd-detach".
@@ -113,8 +114,8 @@ func runVsndDetach(ctx context.Context, opts vsndDetachOptions, e *env) error {
 		if d != nil {
 			h := d.Handshake
 			out.Domain = vsndDomain(d.Frontend)
-			out.Handshake = VsndHandshake{Outcome: string(h.Outcome), Frontend: vsndState(h.Frontend, h.Frontend != sound.StateUnknown),
-				Backend: vsndState(h.Backend, h.Backend != sound.StateUnknown), ElapsedMS: h.Elapsed.Milliseconds()}
+			out.Handshake = VsndHandshake{Outcome: string(h.Outcome), Frontend: vsndState(h.Frontend, h.Frontend != xenbus.Unknown),
+				Backend: vsndState(h.Backend, h.Backend != xenbus.Unknown), ElapsedMS: h.Elapsed.Milliseconds()}
 			out.Changes = vsndChanges(d.Changes)
 			if h.Outcome == sound.OutcomeTimeout {
 				e.warnf("no end of vsnd device %d of %s closed within %s (frontend %s, backend %s); removed it anyway, as libxl does",

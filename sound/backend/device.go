@@ -12,43 +12,8 @@ import (
 
 	"xgo.dev/xgo/sound/sndif"
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
-
-// State is a xenbus state (xen/include/public/io/xenbus.h).
-type State int
-
-// The xenbus states.
-const (
-	Unknown       State = 0
-	Initialising  State = 1
-	InitWait      State = 2
-	Initialised   State = 3
-	Connected     State = 4
-	Closing       State = 5
-	Closed        State = 6
-	Reconfiguring State = 7
-	Reconfigured  State = 8
-)
-
-var stateNames = [...]string{"Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured"}
-
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return strconv.Itoa(int(s))
-}
-
-func parseState(v []byte, err error) State {
-	if err != nil {
-		return Unknown
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(v)))
-	if err != nil || n < 0 || n > int(Reconfigured) {
-		return Unknown
-	}
-	return State(n)
-}
 
 // device runs the xenbus state machine of one vsnd device whose backend
 // directory is bePath, in its own goroutine.
@@ -61,9 +26,9 @@ type device struct {
 
 	kick    chan struct{}
 	failed  chan error
-	dead    atomic.Bool // the frontend's domain is gone
-	state   State       // what this backend last wrote
-	resumed bool        // found Connected: reconnecting is not news
+	dead    atomic.Bool  // the frontend's domain is gone
+	state   xenbus.State // what this backend last wrote
+	resumed bool         // found Connected: reconnecting is not news
 	// failures counts the guest's failed connections; no InitWait
 	// before retryAt.
 	failures int
@@ -94,9 +59,9 @@ func (d *device) run(ctx context.Context) {
 	conn := d.b.cfg.XS
 	defer func() {
 		d.disconnect()
-		if ctx.Err() != nil && d.state != Closed && !d.b.cfg.KeepStates {
+		if ctx.Err() != nil && d.state != xenbus.Closed && !d.b.cfg.KeepStates {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			d.switchState(cctx, Closed)
+			d.switchState(cctx, xenbus.Closed)
 			cancel()
 		}
 	}()
@@ -146,35 +111,35 @@ func (d *device) step(ctx context.Context) (done bool) {
 	if err != nil {
 		return ctx.Err() != nil
 	}
-	if d.state == Unknown {
-		d.state = parseState(bs, nil)
-		if d.state == Connected || d.state == Initialised {
+	if d.state == xenbus.Unknown {
+		d.state = xenbus.ParseState(bs)
+		if d.state == xenbus.Connected || d.state == xenbus.Initialised {
 			// Left by an earlier backend: the frontend's transport may
 			// still be published; connect to it afresh.
-			d.state, d.resumed = InitWait, true
+			d.state, d.resumed = xenbus.InitWait, true
 		}
 	}
 	online, _ := conn.Read(ctx, d.bePath+"/online")
-	fs := parseState(conn.Read(ctx, d.fePath+"/state"))
+	fs := xenbus.ReadState(ctx, conn, d.fePath+"/state")
 	switch {
 	case d.dead.Load():
-		if d.state != Closed {
+		if d.state != xenbus.Closed {
 			d.logf("domain %d is gone", d.fe)
 		}
 		d.disconnect()
-		d.switchState(ctx, Closed)
+		d.switchState(ctx, xenbus.Closed)
 		return false
 	case strings.TrimSpace(string(online)) == "0":
 		d.disconnect()
-		d.switchState(ctx, Closed)
+		d.switchState(ctx, xenbus.Closed)
 		return false
 	}
 	switch fs {
-	case Initialising, InitWait:
-		if d.state == Connected {
+	case xenbus.Initialising, xenbus.InitWait:
+		if d.state == xenbus.Connected {
 			d.logf("frontend went back to %s", fs)
 		}
-		if d.state != InitWait && d.state != Closing {
+		if d.state != xenbus.InitWait && d.state != xenbus.Closing {
 			if wait := time.Until(d.retryAt); wait > 0 {
 				time.AfterFunc(wait, d.poke)
 				return false
@@ -184,10 +149,10 @@ func (d *device) step(ctx context.Context) (done bool) {
 				d.logf("writing versions: %v", err)
 				return false
 			}
-			d.switchState(ctx, InitWait)
+			d.switchState(ctx, xenbus.InitWait)
 		}
-	case Initialised, Connected:
-		if d.state != InitWait {
+	case xenbus.Initialised, xenbus.Connected:
+		if d.state != xenbus.InitWait {
 			return false
 		}
 		used, err := d.connect(ctx)
@@ -206,13 +171,13 @@ func (d *device) step(ctx context.Context) (done bool) {
 			return false
 		}
 		d.quick = 0
-		d.switchState(ctx, Connected)
-	case Closing:
+		d.switchState(ctx, xenbus.Connected)
+	case xenbus.Closing:
 		d.disconnect()
-		d.switchState(ctx, Closing)
-	case Closed, Unknown:
+		d.switchState(ctx, xenbus.Closing)
+	case xenbus.Closed, xenbus.Unknown:
 		d.disconnect()
-		d.switchState(ctx, Closed)
+		d.switchState(ctx, xenbus.Closed)
 	}
 	return false
 }
@@ -227,7 +192,7 @@ func (d *device) fail(ctx context.Context, e syscall.Errno, err error) {
 	d.logf("%v: closing the device", err)
 	d.disconnect()
 	d.devError(ctx, e, err.Error())
-	d.switchState(ctx, Closed)
+	d.switchState(ctx, xenbus.Closed)
 	d.failures++
 	d.retryAt = time.Now().Add(min(250*time.Millisecond<<min(d.failures-1, 10), 30*time.Second))
 }
@@ -235,7 +200,7 @@ func (d *device) fail(ctx context.Context, e syscall.Errno, err error) {
 // transportMoved reports whether the frontend left Initialised or
 // published other transport than used since connect read it.
 func (d *device) transportMoved(ctx context.Context, used []StreamConfig) bool {
-	if fs := parseState(d.b.cfg.XS.Read(ctx, d.fePath+"/state")); fs != Initialised && fs != Connected {
+	if fs := xenbus.ReadState(ctx, d.b.cfg.XS, d.fePath+"/state"); fs != xenbus.Initialised && fs != xenbus.Connected {
 		return true
 	}
 	now, err := cfgReader{ctx, d.b.cfg.XS}.readStreams(d.fePath, true)
@@ -292,7 +257,7 @@ func (d *device) disconnect() {
 }
 
 // switchState is __xenbus_switch_state: write s unless the node is gone.
-func (d *device) switchState(ctx context.Context, s State) {
+func (d *device) switchState(ctx context.Context, s xenbus.State) {
 	if d.state == s {
 		return
 	}
@@ -309,7 +274,7 @@ func (d *device) switchState(ctx context.Context, s State) {
 		}
 		return
 	}
-	if d.resumed && s == Connected {
+	if d.resumed && s == xenbus.Connected {
 		d.debugf("connected again")
 	} else {
 		d.logf("%s -> %s", d.state, s)

@@ -12,46 +12,8 @@ import (
 	"time"
 
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
-
-// State is a xenbus state (xen/include/public/io/xenbus.h).
-type State int
-
-// The xenbus states.
-const (
-	Unknown       State = 0
-	Initialising  State = 1
-	InitWait      State = 2
-	Initialised   State = 3
-	Connected     State = 4
-	Closing       State = 5
-	Closed        State = 6
-	Reconfiguring State = 7
-	Reconfigured  State = 8
-)
-
-var stateNames = [...]string{"Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured"}
-
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return strconv.Itoa(int(s))
-}
-
-// readState is xenbus_read_driver_state: Unknown when the node is missing
-// or not a number.
-func readState(ctx context.Context, conn *xenstore.Conn, path string) State {
-	v, err := conn.Read(ctx, path)
-	if err != nil {
-		return Unknown
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(v)))
-	if err != nil {
-		return Unknown
-	}
-	return State(n)
-}
 
 // Options tune a Frontend. The zero value behaves like Linux 6.1's
 // snd-xen-front.
@@ -138,9 +100,9 @@ type StreamChannels struct {
 // Device is a snapshot of one device as the frontend sees it.
 type Device struct {
 	DevID     int
-	Node      string // /local/domain/<domid>/device/vsnd/<devid>
-	State     State  // the state the frontend last switched to
-	Backend   string // the backend path it read
+	Node      string       // /local/domain/<domid>/device/vsnd/<devid>
+	State     xenbus.State // the state the frontend last switched to
+	Backend   string       // the backend path it read
 	BackendID int
 	// Err is what it reported with xenbus_dev_fatal ("19 initializing
 	// frontend"), "" if nothing.
@@ -205,7 +167,7 @@ func (f *Frontend) WaitFor(ctx context.Context, devid int, cond func(Device) boo
 }
 
 // WaitState waits until device devid's frontend state is s.
-func (f *Frontend) WaitState(ctx context.Context, devid int, s State) (Device, error) {
+func (f *Frontend) WaitState(ctx context.Context, devid int, s xenbus.State) (Device, error) {
 	return f.WaitFor(ctx, devid, func(d Device) bool { return d.State == s })
 }
 
@@ -322,10 +284,10 @@ func (f *Frontend) busChanged(ctx context.Context, kick func(event)) {
 // driver's probe for one device.
 func (f *Frontend) probe(ctx context.Context, id int, kick func(event)) {
 	node := f.home + "/device/vsnd/" + strconv.Itoa(id)
-	if readState(ctx, f.conn, node+"/state") != Initialising {
+	if xenbus.ReadState(ctx, f.conn, node+"/state") != xenbus.Initialising {
 		return // not new (it may be going away after Closed)
 	}
-	d := &device{Device: Device{DevID: id, Node: node, State: Initialising}}
+	d := &device{Device: Device{DevID: id, Node: node, State: xenbus.Initialising}}
 	f.mu.Lock()
 	f.devs[id] = d
 	f.notify()
@@ -379,35 +341,35 @@ func (f *Frontend) otherendChanged(ctx context.Context, id int) {
 	if !ok || d.Removed || d.Backend == "" {
 		return
 	}
-	bs := readState(ctx, f.conn, d.Backend+"/state")
+	bs := xenbus.ReadState(ctx, f.conn, d.Backend+"/state")
 	f.logf("vsndfront: device %d: backend state is %s, front is %s", id, bs, d.State)
 	defer f.update(d, func(x *Device) { x.Events++ })
 	switch bs {
-	case Reconfiguring, Reconfigured, Initialised:
-	case Initialising:
+	case xenbus.Reconfiguring, xenbus.Reconfigured, xenbus.Initialised:
+	case xenbus.Initialising:
 		f.disconnect(ctx, d)
-	case InitWait:
+	case xenbus.InitWait:
 		f.disconnect(ctx, d)
 		if err := f.initwait(ctx, d); err != nil {
 			f.fatal(ctx, d, errnoOf(err, syscall.EIO), "initializing frontend")
 			return
 		}
-		f.switchState(ctx, d, Initialised)
-	case Connected:
-		if d.State != Initialised {
+		f.switchState(ctx, d, xenbus.Initialised)
+	case xenbus.Connected:
+		if d.State != xenbus.Initialised {
 			return
 		}
 		// sndback_connect builds the ALSA card from what was read.
-		f.switchState(ctx, d, Connected)
-	case Closing:
+		f.switchState(ctx, d, xenbus.Connected)
+	case xenbus.Closing:
 		if f.opts.CloseOnClosing {
 			f.freeChannels(ctx, d)
-			f.switchState(ctx, d, Closed)
+			f.switchState(ctx, d, xenbus.Closed)
 		}
 		// snd-xen-front: the backend frees its resources first; wait
 		// for its Closed.
-	case Unknown, Closed:
-		if d.State == Closed {
+	case xenbus.Unknown, xenbus.Closed:
+		if d.State == xenbus.Closed {
 			return
 		}
 		f.disconnect(ctx, d)
@@ -418,7 +380,7 @@ func (f *Frontend) otherendChanged(ctx context.Context, id int) {
 // Initialising.
 func (f *Frontend) disconnect(ctx context.Context, d *device) {
 	f.freeChannels(ctx, d)
-	f.switchState(ctx, d, Initialising)
+	f.switchState(ctx, d, xenbus.Initialising)
 }
 
 // freeChannels is xen_snd_front_evtchnl_free_all. Linux 6.1's
@@ -516,7 +478,7 @@ var errNoNode = errors.New("state node gone")
 // switchState is __xenbus_switch_state: nothing if the frontend is
 // already in s; else, in a transaction, read the state node (if it is
 // gone, write nothing: the device is being torn down) and write s.
-func (f *Frontend) switchState(ctx context.Context, d *device, s State) {
+func (f *Frontend) switchState(ctx context.Context, d *device, s xenbus.State) {
 	if d.State == s {
 		return
 	}
@@ -550,7 +512,7 @@ func (f *Frontend) devError(ctx context.Context, d *device, e syscall.Errno, msg
 func (f *Frontend) fatal(ctx context.Context, d *device, e syscall.Errno, msg string) {
 	text := f.devError(ctx, d, e, msg)
 	f.update(d, func(x *Device) { x.Err = text })
-	f.switchState(ctx, d, Closing)
+	f.switchState(ctx, d, xenbus.Closing)
 }
 
 // remove is xenbus_dev_remove with the driver's xen_drv_remove: switch to
@@ -560,10 +522,10 @@ func (f *Frontend) remove(ctx context.Context, d *device) {
 	if d.watch != nil {
 		d.watch.Close()
 	}
-	f.switchState(ctx, d, Closing)
+	f.switchState(ctx, d, xenbus.Closing)
 	if d.Backend != "" {
 		deadline := time.Now().Add(f.opts.RemoveTimeout)
-		for time.Now().Before(deadline) && readState(ctx, f.conn, d.Backend+"/state") != InitWait {
+		for time.Now().Before(deadline) && xenbus.ReadState(ctx, f.conn, d.Backend+"/state") != xenbus.InitWait {
 			select {
 			case <-ctx.Done():
 				return
@@ -572,7 +534,7 @@ func (f *Frontend) remove(ctx context.Context, d *device) {
 		}
 	}
 	f.freeChannels(ctx, d)
-	f.switchState(ctx, d, Closed)
+	f.switchState(ctx, d, xenbus.Closed)
 	f.update(d, func(x *Device) { x.Removed = true })
 }
 

@@ -11,6 +11,7 @@ import (
 	"xgo.dev/xgo/xensim"
 	"xgo.dev/xgo/xensim/vsndfront"
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 const (
@@ -103,7 +104,7 @@ func (r *rig) provisionWith(bePath string, config map[string]string) {
 	}
 }
 
-func (r *rig) backend(s vsndfront.State) {
+func (r *rig) backend(s xenbus.State) {
 	r.t.Helper()
 	if err := r.xs.Write(r.ctx, be+"/state", []byte(strconv.Itoa(int(s)))); err != nil {
 		r.t.Fatal(err)
@@ -148,8 +149,8 @@ func TestRefusals(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
 			r.provision(tt.config)
-			r.backend(vsndfront.InitWait)
-			d := r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Closing })
+			r.backend(xenbus.InitWait)
+			d := r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Closing })
 			if d.Err != tt.want || r.read(errN) != tt.want || r.read(fe+"/state") != "5" {
 				t.Errorf("error %q, node %q, state %s; want %q", d.Err, r.read(errN), r.read(fe+"/state"), tt.want)
 			}
@@ -185,8 +186,8 @@ func TestWhatLinuxIgnores(t *testing.T) {
 		cfg[fmt.Sprintf("%d/0/type", p)] = "c"
 	}
 	r.provision(cfg)
-	r.backend(vsndfront.InitWait)
-	d := r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Initialised })
+	r.backend(xenbus.InitWait)
+	d := r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Initialised })
 	if got := fmt.Sprint(d.Card.Rates, d.Card.RateMin, d.Card.RateMax, d.Card.Formats, d.Card.ChannelsMin, d.Card.ChannelsMax, d.Card.BufferBytesMax); got != "[8000 44100] 8000 44100 [s16_le float_le] 2 2 12" {
 		t.Errorf("card: %s", got)
 	}
@@ -211,8 +212,8 @@ func TestDefaults(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	r.provision(oneStream)
-	r.backend(vsndfront.InitWait)
-	d := r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Initialised })
+	r.backend(xenbus.InitWait)
+	d := r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Initialised })
 	hw := d.PCMs[0].Streams[0].HW
 	if got := fmt.Sprint(hw.Rates == nil, hw.RateMin, hw.RateMax, hw.Formats, hw.ChannelsMin, hw.ChannelsMax, hw.BufferBytesMax); got != "true 5512 48000 [u8 s16_le] 1 2 65536" {
 		t.Errorf("defaults: %s", got)
@@ -229,8 +230,8 @@ func TestPublishing(t *testing.T) {
 		"0/0/type": "c", "0/1/type": "p", "1/0/type": "p",
 	})
 	r.sim.FailNextCommits(20)
-	r.backend(vsndfront.InitWait)
-	d := r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Initialised })
+	r.backend(xenbus.InitWait)
+	d := r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Initialised })
 	if d.Publishes != 1 || d.Attempts != 21 {
 		t.Errorf("%d publishes in %d attempts, want 1 in 21", d.Publishes, d.Attempts)
 	}
@@ -250,17 +251,17 @@ func TestPublishing(t *testing.T) {
 		}
 	}
 	// Connected only after the backend.
-	r.backend(vsndfront.Connected)
-	r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Connected })
+	r.backend(xenbus.Connected)
+	r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Connected })
 	// snd-xen-front ignores Closing ...
-	r.backend(vsndfront.Closing)
+	r.backend(xenbus.Closing)
 	d = r.wait(func(d vsndfront.Device) bool { return d.Events >= 4 })
-	if d.State != vsndfront.Connected || len(d.Channels) != 3 {
+	if d.State != xenbus.Connected || len(d.Channels) != 3 {
 		t.Errorf("after Closing: %s, %d channels", d.State, len(d.Channels))
 	}
 	// ... and on Closed frees everything and starts over.
-	r.backend(vsndfront.Closed)
-	d = r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Initialising })
+	r.backend(xenbus.Closed)
+	d = r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Initialising })
 	if len(d.Channels) != 0 {
 		t.Errorf("channels kept after the backend closed: %v", d.Channels)
 	}
@@ -269,8 +270,8 @@ func TestPublishing(t *testing.T) {
 	if got := r.read(errN); got != "22 freeing event channel 25" {
 		t.Errorf("error node after freeing: %q", got)
 	}
-	r.backend(vsndfront.InitWait)
-	d = r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Initialised })
+	r.backend(xenbus.InitWait)
+	d = r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Initialised })
 	if d.Channels[0].Req.Ref != 100 || d.Publishes != 2 {
 		t.Errorf("reconnect: %+v", d)
 	}
@@ -289,10 +290,10 @@ func TestCloseOnClosing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, &vsndfront.Options{CloseOnClosing: true})
 	r.provision(oneStream)
-	r.backend(vsndfront.InitWait)
-	r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Initialised })
-	r.backend(vsndfront.Closing)
-	d := r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Closed })
+	r.backend(xenbus.InitWait)
+	r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Initialised })
+	r.backend(xenbus.Closing)
+	d := r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Closed })
 	if len(d.Channels) != 0 || r.read(fe+"/state") != "6" {
 		t.Errorf("closed: %+v, state %s", d, r.read(fe+"/state"))
 	}
@@ -307,7 +308,7 @@ func TestProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.provisionWith("/local/domain/0/backend/vsnd/1/9", oneStream)
-	d := r.wait(func(d vsndfront.Device) bool { return d.State == vsndfront.Closing })
+	d := r.wait(func(d vsndfront.Device) bool { return d.State == xenbus.Closing })
 	if d.Err != "2 unable to read other end from "+fe+".  missing or inaccessible." || r.read(fe+"/state") != "5" {
 		t.Errorf("probe: %q, state %s", d.Err, r.read(fe+"/state"))
 	}

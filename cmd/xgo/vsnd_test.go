@@ -12,6 +12,7 @@ import (
 
 	"xgo.dev/xgo/xensim"
 	"xgo.dev/xgo/xensim/vsndfront"
+	"xgo.dev/xgo/xenstore/xenbus"
 )
 
 // vsndSim writes a fresh default simulated host (Domain-0, domu1 = 1,
@@ -260,7 +261,7 @@ func TestVsndProvisioningOnSim(t *testing.T) {
 		if err := dom0.Write(ctx, "/local/domain/0/backend/vsnd/1/0/state", []byte("2")); err != nil {
 			t.Fatal(err)
 		}
-		d, err := f.WaitState(ctx, 0, vsndfront.Initialised)
+		d, err := f.WaitState(ctx, 0, xenbus.Initialised)
 		if err != nil {
 			t.Fatal(err)
 		}

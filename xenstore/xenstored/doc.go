@@ -11,6 +11,9 @@
 //	go s.ServeConn(guestConn, 5)      // a connection acting as domain 5
 //	s.IntroduceDomain(5)              // fires @introduceDomain
 //	s.FailNextCommits(1)              // next TRANSACTION_END T → EAGAIN
+//	saved := s.Dump()                 // the whole tree, parents first
+//	t := xenstored.New(nil)
+//	t.Restore(saved)                  // the same tree, built in-process
 //
 // Messages are the xenstore package's (ReadMessage, WriteMessage); the
 // errors sent are the xsd_errors names.

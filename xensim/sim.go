@@ -218,20 +218,17 @@ func (s *Sim) load(data []byte) error {
 	}
 	s.spec, s.host = f.Spec, h
 	s.newServer()
+	// Introduced first, as before the nodes were written: their
+	// permission entries must not look younger than the nodes.
 	for _, id := range f.XenStore.Introduced {
 		s.srv.IntroduceDomain(id)
 	}
-	c, err := s.XenStore()
-	if err != nil {
-		return err
-	}
-	defer s.closeConn(c)
 	nodes, err := parseNodes(f.XenStore.Nodes)
 	if err != nil {
 		s.srv.Close()
 		return fmt.Errorf("xensim: %s: %w (`xgo sim reset` starts over)", s.path, err)
 	}
-	if err := restoreStore(context.Background(), c, nodes); err != nil {
+	if err := restoreStore(s.srv, nodes); err != nil {
 		s.srv.Close()
 		return fmt.Errorf("xensim: %s: restoring XenStore: %w", s.path, err)
 	}

@@ -149,11 +149,16 @@ func boot(ctx context.Context, img image, spec bootSpec, out *printer) *attempt 
 		a.Parser.Line(s)
 		out.Printf(spec.Label, "%s", s)
 	}
+	xen := &panicWatch{}
 	poll := func() {
 		tail.lines(line)
-		if spec.EchoConsole {
-			ctail.lines(func(s string) { out.Printf(spec.Label+" console", "%s", strings.TrimRight(s, "\r")) })
-		}
+		ctail.lines(func(s string) {
+			s = strings.TrimRight(s, "\r")
+			xen.line(s)
+			if spec.EchoConsole {
+				out.Printf(spec.Label+" console", "%s", s)
+			}
+		})
 	}
 
 	kill := func(why error) {
@@ -187,6 +192,11 @@ loop:
 			kill(fmt.Errorf("boot timed out after %s (limit for boot and suite)", spec.Timeout))
 		case done && el-a.Events[evDone].Host > 30*time.Second:
 			kill(errors.New("dom0 said done but QEMU did not power off within 30s"))
+		case xen.panicked(time.Second):
+			// Xen says it reboots in five seconds, but under QEMU
+			// with -no-reboot it was seen to hang there until the
+			// boot's time limit instead.
+			kill(errors.New(xen.message()))
 		}
 	}
 	a.Wall = time.Since(start)
@@ -296,4 +306,46 @@ func (p *printer) Printf(label, format string, args ...any) {
 		format = "[" + label + "] " + format
 	}
 	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// panicWatch reads the hypervisor's console for a Xen panic, so that a
+// boot whose Xen died ends at once with the reason rather than at its
+// time limit.
+type panicWatch struct {
+	at     time.Time // when "Panic on CPU" was seen; zero if never
+	header string    // "Panic on CPU 3:"
+	reason string    // the line after the banner, e.g. "FATAL PAGE FAULT"
+	rip    string    // the call trace's first frame (the faulting function)
+	banner bool      // inside the "****" banner after the panic line
+}
+
+func (w *panicWatch) line(s string) {
+	s = strings.TrimSpace(strings.TrimPrefix(s, "(XEN)"))
+	switch {
+	case w.at.IsZero() && strings.Contains(s, "] R ") && strings.HasPrefix(s, "[<"):
+		// A call trace's first frame, "[<addr>] R func+off/len": keep the
+		// last one seen before the panic.
+		w.rip = s[strings.Index(s, "] R ")+4:]
+	case strings.HasPrefix(s, "Panic on CPU") && w.at.IsZero():
+		w.at, w.header, w.banner = time.Now(), s, true
+	case w.banner && w.reason == "" && s != "" && !strings.HasPrefix(s, "****"):
+		w.reason = s
+	}
+}
+
+// panicked reports whether Xen panicked at least grace ago (the banner's
+// remaining lines have had time to arrive).
+func (w *panicWatch) panicked(grace time.Duration) bool {
+	return !w.at.IsZero() && time.Since(w.at) >= grace
+}
+
+func (w *panicWatch) message() string {
+	msg := "Xen panicked (" + strings.TrimSuffix(w.header, ":")
+	if w.reason != "" {
+		msg += ": " + w.reason
+	}
+	if w.rip != "" {
+		msg += " in " + w.rip
+	}
+	return msg + "); see the console log and docs/xen-behaviour.md"
 }

@@ -125,11 +125,13 @@ func lookupFlag(fs []Flag, name string) (Flag, bool) {
 
 func parseLine(root *Command, globals []Flag, words []string) *line {
 	l := &line{root: root, cmd: root, flags: map[string]string{}}
+	// After a command's name its own flags shadow global ones of the same
+	// name (xl's "sched-rtds -v VCPUID"), as cmd/xgo's normalizeArgs has it.
 	find := func(name string) (Flag, bool) {
-		if f, ok := lookupFlag(globals, name); ok {
+		if f, ok := lookupFlag(l.cmd.Flags, name); ok {
 			return f, true
 		}
-		return lookupFlag(l.cmd.Flags, name)
+		return lookupFlag(globals, name)
 	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
@@ -227,9 +229,12 @@ func flagNames(ctx context.Context, h *lazyHost, l *line, globals []Flag, cur st
 		return r
 	}
 	var out []string
-	for _, fs := range [][]Flag{l.cmd.Flags, globals} {
+	for i, fs := range [][]Flag{l.cmd.Flags, globals} {
 		for _, f := range fs {
 			for _, n := range f.Names {
+				if _, shadowed := lookupFlag(l.cmd.Flags, n); i == 1 && shadowed {
+					continue
+				}
 				if len(n) == 1 {
 					out = append(out, "-"+n)
 				} else {

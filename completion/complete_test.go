@@ -58,6 +58,8 @@ var testTree = &Command{Name: "xgo", Subs: []*Command{
 		{Name: "ls", ArgsUsage: "[<path>...]"},
 	}},
 	{Name: "secret", Hidden: true},
+	// -q here is the command's, taking a value: it shadows the global -q.
+	{Name: "grab", ArgsUsage: "<pool>", Flags: []Flag{{Names: []string{"q"}, TakesValue: true}}},
 }}
 
 func TestComplete(t *testing.T) {
@@ -102,6 +104,10 @@ func TestComplete(t *testing.T) {
 		{"help xenstore ", []string{"read", "ls"}, false},
 		{"help cpupool-cpu-a", []string{"cpupool-cpu-add"}, false},
 		{"-- ", nil, false},
+		{"grab -q ", nil, false},                        // the command's -q: its value
+		{"grab -q x ", []string{"Pool-0", "rt"}, false}, // then the pool
+		{"-q grab ", []string{"Pool-0", "rt"}, false},   // the global -q
+		{"grab -", []string{"-q", "--output", "-o", "--quiet", "--sim"}, false},
 	}
 	for _, tt := range tests {
 		words := strings.Split(tt.line, " ")

@@ -21,7 +21,14 @@ import "strings"
 // bundled short flags ("-fp" to "-f -p", "-n5" to "-n=5"), treats
 // everything after "--" as positional, and turns -h/--help anywhere before
 // "--" into "xgo help CMD...". A flag with an optional value (--sim) only
-// binds a value written as --sim=VALUE. Unknown flags are left where the
+// binds a value written as --sim=VALUE.
+//
+// After a command's name, the command's own flags shadow global flags of
+// the same name: xl's "sched-rtds -v ID" is rtds's vCPU id, while
+// "xgo -v sched-rtds" (before the command) is the global --verbose, as is
+// "--verbose" anywhere, since the command defines only "-v". Commands
+// shadow globals only where they follow xl (TestCommandTree lists them).
+//
 // It reports two mistakes itself, naming the token as the user typed it:
 // a flag that neither the command nor the globals define, and a value flag
 // at the end of the line with no value.
@@ -152,7 +159,9 @@ func isFlagToken(a string) bool {
 
 // classifyFlag splits one flag token into normalised tokens, taking the
 // flag's value from next() when it needs one. For each token it reports
-// whether it is a global flag. known is false when a names no flag of
+// whether it is a global flag. local are the flags of the command the
+// token follows (none before the first command word); a name defined
+// there shadows the global one. known is false when a names no flag of
 // this command or the globals; isHelp when it asks for help; missing when
 // it needs a value and none is left.
 func classifyFlag(global, local flagTable, a string, next func() (string, bool)) (toks []string, isGlobal []bool, isHelp, known, missing bool) {
@@ -164,11 +173,11 @@ func classifyFlag(global, local flagTable, a string, next func() (string, bool))
 	name, val, hasVal := strings.Cut(body, "=")
 
 	lookup := func(n string) (fi flagInfo, glob, ok bool) {
-		if fi, ok := global[n]; ok {
-			return fi, true, true
-		}
 		if fi, ok := local[n]; ok {
 			return fi, false, true
+		}
+		if fi, ok := global[n]; ok {
+			return fi, true, true
 		}
 		return flagInfo{}, false, false
 	}

@@ -11,6 +11,7 @@ import (
 //	globals: -o/--output VALUE, -q/--quiet, -v/--verbose, -N/--dry-run, --sim[=STATE]
 //	xenstore ls [-f|--flat] [-p|--perms]
 //	xenstore watch [-n|--count N]
+//	sched-rtds [-d|--domain DOM] [-v|--vcpuid ID]  (-v shadows the global)
 //	version
 //	help
 func testSpec() argSpec {
@@ -25,6 +26,10 @@ func testSpec() argSpec {
 		root: &cmdSpec{flags: flagTable{}, subs: map[string]*cmdSpec{
 			"version": {flags: flagTable{}},
 			"help":    {flags: flagTable{}},
+			"sched-rtds": {flags: flagTable{
+				"domain": {canon: "domain", value: true}, "d": {canon: "domain", value: true},
+				"vcpuid": {canon: "vcpuid", value: true}, "v": {canon: "vcpuid", value: true},
+			}},
 			"xenstore": {flags: flagTable{}, subs: map[string]*cmdSpec{
 				"ls": {flags: flagTable{
 					"flat": {canon: "flat"}, "f": {canon: "flat"},
@@ -77,6 +82,14 @@ func TestNormalizeArgs(t *testing.T) {
 		{"help on unknown command", "xgo bogus -h", "xgo help bogus"},
 		{"help after -- is positional", "xgo xenstore ls -- -h", "xgo xenstore ls -- -h"},
 		{"help command passes through", "xgo help xenstore ls", "xgo help -- xenstore ls"},
+		{"command flag shadows global after the command", "xgo sched-rtds -d dom -v all", "xgo sched-rtds --domain=dom --vcpuid=all"},
+		{"global before the command is the global", "xgo -v sched-rtds -v 0", "xgo --verbose sched-rtds --vcpuid=0"},
+		{"long global name is not shadowed", "xgo sched-rtds --verbose -v 0", "xgo --verbose sched-rtds --vcpuid=0"},
+		{"shadowing flag after positional", "xgo sched-rtds extra -v 1", "xgo sched-rtds --vcpuid=1 -- extra"},
+		{"shadowing flag in a bundle", "xgo sched-rtds -qv1", "xgo --quiet sched-rtds --vcpuid=1"},
+		{"shadowing flag bundled with its value next", "xgo sched-rtds -qv 1", "xgo --quiet sched-rtds --vcpuid=1"},
+		{"no shadowing in other commands", "xgo version -v", "xgo --verbose version"},
+		{"no shadowing in other subcommands", "xgo xenstore ls -v /a", "xgo --verbose xenstore ls -- /a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +115,7 @@ func TestNormalizeArgsKeepsArgsWithSpaces(t *testing.T) {
 }
 
 func TestNormalizeArgsMissingValue(t *testing.T) {
-	for _, in := range []string{"xgo version -o", "xgo -o", "xgo xenstore watch /a -n", "xgo xenstore watch /a -qn"} {
+	for _, in := range []string{"xgo version -o", "xgo -o", "xgo xenstore watch /a -n", "xgo xenstore watch /a -qn", "xgo sched-rtds -d x -v"} {
 		_, err := normalizeArgs(testSpec(), strings.Fields(in))
 		f := strings.Fields(in)
 		want := "flag " + f[len(f)-1] + " needs a value"
@@ -152,5 +165,16 @@ func TestSpecFromApp(t *testing.T) {
 	}
 	if _, ok := spec.root.subs["version"]; !ok {
 		t.Error("no version command in the spec")
+	}
+	// sched-rtds's -v is xl's vCPU id after the command, --verbose before.
+	for in, want := range map[string]string{
+		"xgo sched-rtds -d rt1 -v all -p 10000 -b 4000": "xgo sched-rtds --domain=rt1 --vcpuid=all --period=10000 --budget=4000",
+		"xgo -v sched-rtds -d rt1 -v 0":                 "xgo --verbose sched-rtds --domain=rt1 --vcpuid=0",
+		"xgo sched-credit -d rt1 -v":                    "xgo --verbose sched-credit --domain=rt1",
+	} {
+		out, err := normalizeArgs(spec, strings.Fields(in))
+		if got := strings.Join(out, " "); err != nil || got != want {
+			t.Errorf("normalizeArgs(%q) = %q, %v; want %q", in, got, err, want)
+		}
 	}
 }

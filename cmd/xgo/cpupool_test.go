@@ -82,8 +82,10 @@ func TestCpupoolTextGolden(t *testing.T) {
 		{"sched-credit2-d.golden", []string{"sched-credit2", "-d", "web"}},
 		{"sched-rtds.golden", []string{"sched-rtds"}},
 		{"sched-rtds-d.golden", []string{"sched-rtds", "-d", "rt1"}},
+		{"sched-rtds-v.golden", []string{"sched-rtds", "-d", "rt1", "-v", "all"}}, // xl's spelling
 		{"sched-rtds-v.golden", []string{"sched-rtds", "-d", "rt1", "--vcpuid", "all"}},
 		{"sched-rtds-v1.golden", []string{"sched-rtds", "-d", "rt1", "--vcpuid", "1"}},
+		{"sched-rtds-v1.golden", []string{"-v", "sched-rtds", "-d", "rt1", "-v", "1"}}, // global -v first
 		{"sched-rtds-all.golden", []string{"sched-rtds", "--vcpuid", "all"}},
 		{"sched-rtds-pool.golden", []string{"sched-rtds", "--cpupool=rt"}},
 	}
@@ -168,7 +170,7 @@ func TestCpupoolCommandsOnSim(t *testing.T) {
 		t.Errorf("pools left: %q", out)
 	}
 	// rtds per-vCPU changes.
-	run(0, "sched-rtds", "-d", "rt1", "--vcpuid", "1", "-p", "20000", "-b", "5000", "-e", "0")
+	run(0, "sched-rtds", "-d", "rt1", "-v", "1", "-p", "20000", "-b", "5000", "-e", "0")
 	if out := run(0, "sched-rtds", "-d", "rt1", "--vcpuid", "1").stdout; !strings.HasSuffix(out, "rt1                                  3    1     20000      5000         no\n") {
 		t.Errorf("rtds vcpu 1: %q", out)
 	}

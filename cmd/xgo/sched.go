@@ -524,30 +524,32 @@ func schedRTDSCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "sched-rtds",
 		Usage:     "Get or set rtds scheduler parameters of domains and their vCPUs, like xl sched-rtds",
-		ArgsUsage: "[-d <domain>] [--vcpuid <id|all>]... [-p <period>]... [-b <budget>]... [-e <0|1>]... [--cpupool=<pool>]",
+		ArgsUsage: "[-d <domain>] [-v <id|all>]... [-p <period>]... [-b <budget>]... [-e <0|1>]... [--cpupool=<pool>]",
 		Description: `Without options, lists every rtds cpupool and its domains with the
 domain-level period and budget Xen reports (its defaults), as xl
 sched-rtds prints them; --cpupool=POOL lists one pool.
 
    -d DOMAIN           show the domain
-   --vcpuid ID|all     show the vCPU (repeat for more) or all vCPUs;
+   -v, --vcpuid ID|all show the vCPU (repeat for more) or all vCPUs;
                        with -p, -b and -e (one of each per vCPU, or one
                        of each for all), set them: period and budget in
                        us (at least 10, budget <= period), extratime 1/0
 
 As in xl, the pool option has no short form: xl's getopt string makes
 -c take no value (xl silently ignores "-c POOL"); xgo refuses -c and asks
-for --cpupool=POOL. xgo's -v is its global --verbose, so xl's "-v ID" is
-written --vcpuid ID. Values are checked before anything is sent; with
--N a change is printed, not made.
+for --cpupool=POOL. After the command name -v is xl's vCPU id, not xgo's
+global -v (verbose): write --verbose, or -v before the command name
+(xgo -v sched-rtds ...). Values are checked before anything is sent;
+with -N a change is printed, not made.
 
 EXAMPLES:
    xgo sched-rtds
-   xgo sched-rtds -d rt1 --vcpuid all
-   xgo sched-rtds -d rt1 --vcpuid 0 -p 10000 -b 4000 -e 1`,
+   xgo sched-rtds -d rt1 -v all
+   xgo sched-rtds -d rt1 -v 0 -p 10000 -b 4000 -e 1
+   xgo -v sched-rtds -d rt1 -v 0 -v 1 -p 10000 -b 4000 -e 1 -p 20000 -b 8000 -e 0`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "domain", Aliases: []string{"d"}, Usage: "the `DOMAIN` to show or change"},
-			&cli.StringSliceFlag{Name: "vcpuid", Usage: "the vCPU `ID` (or all) to show or change; repeatable"},
+			&cli.StringSliceFlag{Name: "vcpuid", Aliases: []string{"v"}, Usage: "the vCPU `ID` (or all) to show or change; repeatable (shadows the global -v)"},
 			&cli.StringSliceFlag{Name: "period", Aliases: []string{"p"}, Usage: "set the vCPU's period to `US`; repeatable"},
 			&cli.StringSliceFlag{Name: "budget", Aliases: []string{"b"}, Usage: "set the vCPU's budget to `US`; repeatable"},
 			&cli.StringSliceFlag{Name: "extratime", Aliases: []string{"e"}, Usage: "set the vCPU's extratime (`1|0`); repeatable"},

@@ -102,6 +102,37 @@ else
 	echo "(skipped: this build of xgo has no vsnd-attach yet)"
 fi
 
+heading "A host layout as one job: a YAML batch file, checked whole before anything changes"
+if has_command batch; then
+	cat >"$state_dir/rt.yaml" <<'YAML'
+version: 1
+steps:
+  - cpupool-create: {name: rt, sched: credit2}
+  - cpupool-cpu-move: {cpus: "6-7", pool: rt}
+  - cpupool-migrate: {domain: domu2, pool: rt}
+  - sched-credit2: {domain: domu2, weight: 512}
+YAML
+	cat >"$state_dir/broken.yaml" <<'YAML'
+version: 1
+steps:
+  - cpupool-create: {name: scratch, sched: credit2}
+  - cpupool-cpu-move: {cpus: "4-5", pool: scratch}
+  - cpupool-destroy: {pool: Pool-0}
+YAML
+	echo "rt.yaml:"
+	sed 's/^/    /' "$state_dir/rt.yaml"
+	x batch plan "$state_dir/rt.yaml"
+	x batch run "$state_dir/rt.yaml"
+	echo "broken.yaml fails at its last step, so plan refuses it before step 1 runs:"
+	sed 's/^/    /' "$state_dir/broken.yaml"
+	refused batch run "$state_dir/broken.yaml"
+	x cpupool-list
+	heading "The whole layout, as a batch file that recreates it"
+	x export
+else
+	echo "(skipped: this build of xgo has no batch command yet)"
+fi
+
 heading "The same results for scripts: -o json (or -o yaml)"
 x pcpu-list 9 -o json
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -141,33 +142,23 @@ func serveVsndWith(ctx context.Context, opts vsndBackendOptions, e *env, xs *xen
 // resolveDomains turns --domain names and ids into ids, by the names in
 // XenStore.
 func resolveDomains(ctx context.Context, xs *xenstore.Conn, names []string) ([]uint32, error) {
+	m := &sound.Manager{XS: xs}
 	var out []uint32
-	var ids []string
 	for _, n := range names {
+		// An id is taken as given: the domain may not exist yet.
 		if id, err := strconv.ParseUint(n, 10, 16); err == nil {
 			out = append(out, uint32(id))
 			continue
 		}
-		if ids == nil {
-			var err error
-			if ids, err = xs.Directory(ctx, "/local/domain"); err != nil {
-				return nil, err
-			}
-		}
-		found := false
-		for _, id := range ids {
-			v, err := xs.Read(ctx, "/local/domain/"+id+"/name")
-			if err != nil || string(v) != n {
-				continue
-			}
-			if d, err := strconv.ParseUint(id, 10, 16); err == nil {
-				out, found = append(out, uint32(d)), true
-				break
-			}
-		}
-		if !found {
+		d, err := m.Domain(ctx, n)
+		var nf *sound.NotFoundError
+		if errors.As(err, &nf) {
 			return nil, usagef("vsnd-backend: --domain %q: no such domain", n)
 		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.ID)
 	}
 	return out, nil
 }

@@ -24,6 +24,18 @@ func TestVsndBackendBadInput(t *testing.T) {
 	}
 }
 
+// --domain takes names as vsnd-attach does (sound.Manager.Domain); an
+// unknown one is refused before anything is served.
+func TestVsndBackendUnknownDomain(t *testing.T) {
+	t.Parallel()
+	sim, _ := vsndSim(t)
+	r := runXgo(t, testDeps(t), sim, "vsnd-backend", "--domain", "domu1", "--domain", "nosuch")
+	want := `xgo: vsnd-backend: --domain "nosuch": no such domain` + "\n"
+	if r.code != exitUsage || !strings.HasSuffix(r.stderr, want) || r.stdout != "" {
+		t.Errorf("code %d, stderr %q, stdout %q; want %d, stderr ending %q", r.code, r.stderr, r.stdout, exitUsage, want)
+	}
+}
+
 // TestVsndBackendSim runs `xgo --sim=FILE vsnd-backend` and, beside it,
 // `xgo --sim=FILE vsnd-attach --wait`: they take turns on the simulated
 // host and the device connects; interrupting the backend closes it.

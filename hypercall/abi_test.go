@@ -63,6 +63,8 @@ func TestABILayout(t *testing.T) {
 		pti  sysctlPcitopoinfoOp
 		pdev physdevPCIDevice
 		evbi ioctlEvtchnBindInterdomain
+		hde  hypfsDirentry
+		hdl  hypfsDirlistentry
 	)
 	getdomaininfoSize, getdomaininfoSrc := uintptr(112), "abi, gcc"
 	if runtime.GOARCH == "arm64" {
@@ -201,6 +203,15 @@ func TestABILayout(t *testing.T) {
 		{"sizeof(xenpf_cpu_ol)", unsafe.Sizeof(xenpfCPUOL{}), 4, "gcc"},
 		// version.h
 		{"sizeof(struct xen_build_id)", unsafe.Sizeof(bid), 4, "gcc"},
+		// hypfs.h
+		{"sizeof(xen_hypfs_direntry)", unsafe.Sizeof(hde), 12, "hypfs.h"},
+		{"xen_hypfs_direntry.encoding", unsafe.Offsetof(hde.Encoding), 1, "hypfs.h"},
+		{"xen_hypfs_direntry.pad", unsafe.Offsetof(hde.Pad), 2, "hypfs.h"},
+		{"xen_hypfs_direntry.content_len", unsafe.Offsetof(hde.ContentLen), 4, "hypfs.h"},
+		{"xen_hypfs_direntry.max_write_len", unsafe.Offsetof(hde.MaxWriteLen), 8, "hypfs.h"},
+		{"sizeof(xen_hypfs_dirlistentry)", unsafe.Sizeof(hdl), 16, "hypfs.h"},
+		{"xen_hypfs_dirlistentry.off_next", unsafe.Offsetof(hdl.OffNext), 12, "hypfs.h"},
+		{"xen_hypfs_dirlistentry.name", unsafe.Offsetof(hdl.OffNext) + 2, hypfsDirlistNameOff, "hypfs.h"},
 		// Linux UAPI
 		{"sizeof(privcmd_hypercall)", unsafe.Sizeof(ph), 48, "abi, uapi"},
 		{"privcmd_hypercall.arg", unsafe.Offsetof(ph.Arg), 8, "uapi"},

@@ -163,6 +163,7 @@ const (
 	xenEBUSY         = 16
 	xenEEXIST        = 17
 	xenENODEV        = 19
+	xenENOTDIR       = 20
 	xenEINVAL        = 22
 	xenENOTTY        = 25
 	xenENOSPC        = 28

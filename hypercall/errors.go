@@ -132,6 +132,7 @@ const (
 	OpGntdevNotify
 	OpGntallocAlloc
 	OpGntallocDealloc
+	OpHypfsRead
 )
 
 // family is the hypercall (or device) an Op belongs to; it supplies
@@ -147,6 +148,7 @@ const (
 	famDomctl
 	famEvtchn
 	famGrant
+	famHypfs
 )
 
 func (k Op) family() family {
@@ -165,6 +167,8 @@ func (k Op) family() family {
 		return famEvtchn
 	case k >= OpGntdevMap && k <= OpGntallocDealloc:
 		return famGrant
+	case k == OpHypfsRead:
+		return famHypfs
 	}
 	return famNone
 }
@@ -178,6 +182,13 @@ type meaning struct {
 // opMeanings are the per-operation meanings, from Xen's sources (see
 // xen-abi.md §6 and the functions named in each block).
 var opMeanings = map[Op]map[syscall.Errno]meaning{
+	// xen/common/hypfs.c do_hypfs_op, hypfs_get_path_user, hypfs_read
+	OpHypfsRead: {
+		xenENOENT:  {"no such hypfs node (this Xen has no such entry, or was built without the option that adds it)", nil},
+		xenENOTDIR: {"a path component is not a directory", nil},
+		xenEINVAL:  {"path too long or not NUL-terminated, or buffer shorter than a direntry (an xgo bug)", nil},
+		xenENOBUFS: {"the node's contents do not fit the buffer", nil},
+	},
 	// xen/arch/x86/platform_hypercall.c XENPF_get_cpuinfo
 	OpPCPUInfo: {
 		xenEBUSY: {"the CPU maps are locked by a CPU hotplug in progress; retry", nil},
@@ -355,6 +366,13 @@ var familyMeanings = map[family]map[syscall.Errno]meaning{
 		xenENOSYS: {"not implemented by this hypervisor", ErrNotSupported},
 		xenEFAULT: {"Xen could not access the request buffer (an xgo bug)", nil},
 	},
+	// xen/common/hypfs.c do_hypfs_op; no handler at all without
+	// CONFIG_HYPFS.
+	famHypfs: {
+		xenENOSYS: {"this hypervisor is built without the hypervisor file system (CONFIG_HYPFS)", ErrNotSupported},
+		xenEPERM:  {"this domain may not use hypfs (not the control domain, or denied by the XSM policy)", ErrPermission},
+		xenEFAULT: {"Xen could not access the request buffer (an xgo bug)", nil},
+	},
 	famEvtchn: {
 		xenEACCES: {"this event channel handle is restricted to one domain", ErrPermission},
 		xenEPERM:  {"operation not permitted", ErrPermission},
@@ -417,6 +435,7 @@ var opNames = map[Op]string{
 	OpGntdevNotify:          "gntdev set_unmap_notify",
 	OpGntallocAlloc:         "gntalloc alloc_gref",
 	OpGntallocDealloc:       "gntalloc dealloc_gref",
+	OpHypfsRead:             "hypfs_op read",
 }
 
 // String returns the operation's name as errors and traces print it,

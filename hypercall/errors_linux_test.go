@@ -40,6 +40,7 @@ var opRunners = map[Op]func(x *Xen) error{
 	OpDomainInfoList:    func(x *Xen) error { _, err := x.DomainInfoList(0, 10); return err },
 	OpDomainInfo:        func(x *Xen) error { _, err := x.DomainInfo(5); return err },
 	OpDomainSchedParams: func(x *Xen) error { _, err := x.DomainSchedParams(5, SchedCredit2); return err },
+	OpHypfsRead:         func(x *Xen) error { _, err := x.ReadHypfs("/buildinfo/config"); return err },
 }
 
 // TestErrnoMeanings forces every errno that has a meaning, for every
@@ -256,7 +257,7 @@ func TestNewOpError(t *testing.T) {
 	if !errors.Is(sim, ErrNotSupported) || !errors.Is(sim, unix.ENOENT) {
 		t.Errorf("%v does not match ErrNotSupported and ENOENT", sim)
 	}
-	for op := OpXenVersion; op <= OpGntallocDealloc; op++ {
+	for op := OpXenVersion; op <= OpHypfsRead; op++ {
 		if _, ok := opNames[op]; !ok {
 			t.Errorf("Op %d has no name", op)
 		}

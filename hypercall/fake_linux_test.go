@@ -119,7 +119,7 @@ func (f *fakeDev) hypercall(h *privcmdHypercall) (uintptr, syscall.Errno) {
 		reqLen = sizeOf[domctlOp]()
 	case hypervisorPlatformOp:
 		reqLen = sizeOf[platformOp]()
-	case hypervisorXenVersion, hypervisorMemoryOp:
+	case hypervisorXenVersion, hypervisorMemoryOp, hypervisorHypfsOp:
 		c.cmd = uint32(h.Arg[0])
 	}
 	var req []byte
@@ -227,6 +227,9 @@ type fakeXen struct {
 	pciDevs  []string
 	pciNode  map[PCIDevice]uint32
 	pciBatch int
+	// hypfs are the nodes of the hypervisor file system by path; nil:
+	// built without CONFIG_HYPFS (ENOSYS).
+	hypfs map[string]HypfsEntry
 }
 
 // newFakeXen returns a 4.17 host with ncpu present CPUs (all online, all
@@ -334,6 +337,8 @@ func (x *fakeXen) handle(f *fakeDev, h *privcmdHypercall, req []byte) (uintptr, 
 	switch h.Op {
 	case hypervisorXenVersion:
 		return x.xenVersion(f, h)
+	case hypervisorHypfsOp:
+		return x.hypfsOp(f, h)
 	case hypervisorMemoryOp:
 		switch h.Arg[0] {
 		case xenmemGetSharingFreedPages:
@@ -912,4 +917,49 @@ func testOptions(env map[string]string, stderr *bytes.Buffer) options {
 		o.stderr = stderr
 	}
 	return o
+}
+
+// hypfsOp is xen/common/hypfs.c do_hypfs_op and hypfs_read.
+func (x *fakeXen) hypfsOp(f *fakeDev, h *privcmdHypercall) (uintptr, syscall.Errno) {
+	if x.hypfs == nil {
+		return 0, unix.ENOSYS
+	}
+	if h.Arg[0] == hypfsOpGetVersion {
+		if h.Arg[1] != 0 || h.Arg[2] != 0 || h.Arg[3] != 0 || h.Arg[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		return hypfsVersion, 0
+	}
+	if h.Arg[2] == 0 || h.Arg[2] > hypfsMaxPathLen {
+		return 0, unix.EINVAL
+	}
+	p := f.mem(h.Arg[1], int(h.Arg[2]), "hypfs path")
+	if p == nil {
+		return 0, unix.EFAULT
+	}
+	if bytes.IndexByte(p, 0) != len(p)-1 {
+		return 0, unix.EINVAL
+	}
+	e, ok := x.hypfs[string(p[:len(p)-1])]
+	if !ok {
+		return 0, unix.ENOENT
+	}
+	if h.Arg[0] != hypfsOpRead {
+		return 0, unix.EOPNOTSUPP
+	}
+	hdr := sizeOf[hypfsDirentry]()
+	if h.Arg[4] < uint64(hdr) {
+		return 0, unix.EINVAL
+	}
+	buf := f.mem(h.Arg[3], int(h.Arg[4]), "hypfs buffer")
+	if buf == nil {
+		return 0, unix.EFAULT
+	}
+	d := view[hypfsDirentry](buf)
+	*d = hypfsDirentry{Type: uint8(e.Type), Encoding: uint8(e.Encoding), ContentLen: uint32(len(e.Content)), MaxWriteLen: e.MaxWriteLen}
+	if len(buf) < hdr+len(e.Content) {
+		return 0, unix.ENOBUFS
+	}
+	copy(buf[hdr:], e.Content)
+	return 0, 0
 }

@@ -36,6 +36,13 @@ type Hypervisor interface {
 	// SchedulerID returns the boot default scheduler, the one Pool-0 got
 	// (XEN_SYSCTL_sched_id).
 	SchedulerID() (Scheduler, error)
+	// BuiltSchedulers returns the schedulers compiled into the
+	// hypervisor, from its build configuration (hypfs
+	// /buildinfo/config; Xen has no hypercall listing them). When that
+	// cannot be read (no hypfs, built without CONFIG_HYPFS_CONFIG, XSM)
+	// the error matches ErrUnknown: callers must treat the list as
+	// unknown, never guess it.
+	BuiltSchedulers() ([]Scheduler, error)
 	// CPUTopology returns core, socket and node of every CPU id up to the
 	// last present one; index i is CPU i (XEN_SYSCTL_cputopoinfo).
 	CPUTopology() ([]CPUTopology, error)

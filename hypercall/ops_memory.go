@@ -5,7 +5,7 @@ package hypercall
 func (x *Xen) memoryCount(cmd uint64, sub string) (uint64, error) {
 	r, err := x.do(&call{
 		hc:   hypervisorMemoryOp,
-		arg:  [2]uint64{cmd, 0},
+		arg:  [5]uint64{cmd, 0},
 		kind: OpMemSharing,
 		op:   "memory_op " + sub,
 	})

@@ -10,7 +10,7 @@ import (
 func (x *Xen) xenVersionCall(cmd uint64, sub string, buf []byte) (uintptr, error) {
 	return x.do(&call{
 		hc:   hypervisorXenVersion,
-		arg:  [2]uint64{cmd, uint64(addrOf(buf))},
+		arg:  [5]uint64{cmd, uint64(addrOf(buf))},
 		kind: OpXenVersion,
 		op:   "xen_version " + sub,
 		req:  buf,

@@ -145,7 +145,7 @@ var (
 // call describes one hypercall for the choke point.
 type call struct {
 	hc     uint64    // __HYPERVISOR_*
-	arg    [2]uint64 // the hypercall's arguments (pointers into hypercall memory)
+	arg    [5]uint64 // the hypercall's arguments (pointers into hypercall memory)
 	kind   Op        // selects errno meanings
 	op     string    // e.g. "sysctl cpupool_op rmcpu"
 	target string    // e.g. "pool 3, cpu 5"
@@ -160,7 +160,7 @@ type call struct {
 func (x *Xen) doReq(hc uint64, req []byte, kind Op, op, target string, retry []retryRule) error {
 	_, err := x.do(&call{
 		hc:     hc,
-		arg:    [2]uint64{uint64(addrOf(req))},
+		arg:    [5]uint64{uint64(addrOf(req))},
 		kind:   kind,
 		op:     op,
 		target: target,
@@ -181,7 +181,7 @@ func (x *Xen) do(c *call) (uintptr, error) {
 	rules := append([]retryRule{retryEINTR}, c.retry...)
 	tries := make([]int, len(rules))
 	for attempt := 0; ; attempt++ {
-		h := privcmdHypercall{Op: c.hc, Arg: [5]uint64{c.arg[0], c.arg[1]}}
+		h := privcmdHypercall{Op: c.hc, Arg: c.arg}
 		start := time.Now()
 		r, errno := x.dev.hypercall(&h)
 		x.calls.Add(1)

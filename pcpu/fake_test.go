@@ -209,6 +209,11 @@ func (f *fakeXen) SchedulerID() (hypercall.Scheduler, error) {
 	return hypercall.SchedCredit2, nil
 }
 
+func (f *fakeXen) BuiltSchedulers() ([]hypercall.Scheduler, error) {
+	f.record("hypfs_read /buildinfo/config")
+	return []hypercall.Scheduler{hypercall.SchedCredit, hypercall.SchedCredit2}, nil
+}
+
 func (f *fakeXen) CpupoolInfo(id uint32) (hypercall.CpupoolInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

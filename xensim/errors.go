@@ -92,6 +92,7 @@ var kinds = map[Op]hypercall.Op{
 	OpXenVersion:        hypercall.OpXenVersion,
 	OpPhysinfo:          hypercall.OpPhysinfo,
 	OpSchedID:           hypercall.OpSchedulerID,
+	OpHypfsRead:         hypercall.OpHypfsRead,
 	OpCputopoinfo:       hypercall.OpCPUTopology,
 	OpNumainfo:          hypercall.OpNUMAInfo,
 	OpPcitopoinfo:       hypercall.OpPCITopology,

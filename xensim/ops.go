@@ -17,6 +17,7 @@ const (
 	OpXenVersion        Op = "xen_version"
 	OpPhysinfo          Op = "sysctl physinfo"
 	OpSchedID           Op = "sysctl sched_id"
+	OpHypfsRead         Op = "hypfs_op read"
 	OpCputopoinfo       Op = "sysctl cputopoinfo"
 	OpNumainfo          Op = "sysctl numainfo"
 	OpPcitopoinfo       Op = "sysctl pcitopoinfo"
@@ -48,7 +49,7 @@ const (
 
 // Ops lists every Op, for CLI completion and validation.
 var Ops = []Op{
-	OpXenVersion, OpPhysinfo, OpSchedID, OpCputopoinfo, OpNumainfo,
+	OpXenVersion, OpPhysinfo, OpSchedID, OpHypfsRead, OpCputopoinfo, OpNumainfo,
 	OpPcitopoinfo, OpSharingFreed, OpSharingShared,
 	OpGetCPUInfo, OpPfCPUOnline, OpPfCPUOffline,
 	OpHotplugOnline, OpHotplugOffline, OpHotplugSMTEnable, OpHotplugSMTDisable,

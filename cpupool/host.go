@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"xgo.dev/xgo/cpuset"
@@ -35,6 +37,38 @@ type Manager struct {
 	// Trace, if set, is called with a line for every step as it is
 	// executed and undone ("sysctl cpupool_op addcpu pool 4 'rt', cpu 2").
 	Trace func(line string)
+
+	builtOnce sync.Once
+	built     []hypercall.Scheduler // nil: unknown
+}
+
+// builtSchedulers returns the schedulers compiled into this Xen, read
+// once per Manager (hypfs: two hypercalls); nil when that is unknown.
+func (m *Manager) builtSchedulers() []hypercall.Scheduler {
+	m.builtOnce.Do(func() {
+		if s, err := m.hv.BuiltSchedulers(); err == nil {
+			m.built = s
+		}
+	})
+	return m.built
+}
+
+// checkBuilt refuses scheduler s when this Xen is known not to have it
+// built; when the list is unknown it refuses nothing and Xen decides
+// (cpupool_op create fails with ENOENT, see explainCreate).
+func (m *Manager) checkBuilt(what string, s hypercall.Scheduler) error {
+	built := m.builtSchedulers()
+	if built == nil || slices.Contains(built, s) {
+		return nil
+	}
+	names := make([]string, len(built))
+	for i, b := range built {
+		names[i] = b.String()
+	}
+	return &XenError{
+		Msg: fmt.Sprintf("%s: the %s scheduler is not built into this Xen (it has %s)", what, s, strings.Join(names, ", ")),
+		Err: hypercall.ErrNotSupported,
+	}
 }
 
 // New returns a Manager for the host behind hv and xs.

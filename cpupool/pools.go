@@ -116,6 +116,9 @@ func (m *Manager) PlanCreate(ctx context.Context, cfg *Config) (*CreatePlan, err
 		if s, err = hypercall.ParseScheduler(cfg.Sched); err != nil {
 			return nil, invalidf("unknown scheduler %q (want credit, credit2, rtds, null or arinc653)", cfg.Sched)
 		}
+		if err := m.checkBuilt("cannot create cpupool '"+name+"'", s); err != nil {
+			return nil, err
+		}
 	} else if s, err = m.hv.SchedulerID(); err != nil {
 		return nil, fmt.Errorf("reading Xen's default scheduler: %w", err)
 	}

@@ -39,6 +39,9 @@ func (m *Manager) PlanSetSched(ctx context.Context, q, schedName string, params 
 	if err != nil {
 		return nil, invalidf("unknown scheduler %q (want credit, credit2, rtds, null or arinc653)", schedName)
 	}
+	if err := m.checkBuilt("cannot switch cpupool '"+q+"'", s); err != nil {
+		return nil, err
+	}
 	change, err := sched.ParsePoolParams(s, params)
 	if err != nil {
 		return nil, err

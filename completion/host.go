@@ -106,11 +106,12 @@ func (v *xenView) Domains(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Schedulers are those Xen shows to be built in: the boot default
-// (XEN_SYSCTL_sched_id) and those of the existing cpupools. Xen 4.17 has
-// no read-only hypercall that lists the compiled-in schedulers (only
-// hypfs's /buildinfo/config, which xgo does not read); creating a pool
-// to probe one would change the host.
+// Schedulers are those compiled into this Xen, from its build
+// configuration (hypfs /buildinfo/config: two hypercalls). When that is
+// unknown (no hypfs, or built without CONFIG_HYPFS_CONFIG) they are
+// those Xen shows to be built: the boot default (XEN_SYSCTL_sched_id)
+// and those of the existing cpupools; creating a pool to probe one would
+// change the host.
 func (v *xenView) Schedulers(_ context.Context) ([]string, error) {
 	if v.hv == nil {
 		return nil, errNoHost
@@ -122,6 +123,12 @@ func (v *xenView) Schedulers(_ context.Context) ([]string, error) {
 			seen[s] = true
 			out = append(out, s.String())
 		}
+	}
+	if built, err := v.hv.BuiltSchedulers(); err == nil {
+		for _, s := range built {
+			add(s)
+		}
+		return out, nil
 	}
 	def, err := v.hv.SchedulerID()
 	if err != nil {

@@ -36,9 +36,10 @@ func (s *Sim) Copy() (*Sim, error) {
 }
 
 // captureBuilt are the schedulers a captured host is assumed to have
-// built besides those its pools use: Xen's default Kconfig builds credit
-// and credit2, and there is no hypercall that lists the built ones
-// without creating a pool.
+// built besides those its pools use, when its build configuration cannot
+// be read (BuiltSchedulers unknown: no hypfs, or built without
+// CONFIG_HYPFS_CONFIG): Xen's default Kconfig builds credit and credit2,
+// and nothing else lists the built ones without creating a pool.
 var captureBuilt = []hypercall.Scheduler{hypercall.SchedCredit, hypercall.SchedCredit2}
 
 // Capture returns an in-memory simulated copy of the host behind hv and
@@ -47,8 +48,9 @@ var captureBuilt = []hypercall.Scheduler{hypercall.SchedCredit, hypercall.SchedC
 // parameters, and the whole XenStore tree with permissions. It only
 // reads the host.
 //
-// What cannot be read is assumed: the built schedulers are credit,
-// credit2 and those some pool uses; when the CPU ids do not form
+// What cannot be read is assumed: the built schedulers, when the
+// hypervisor's build configuration is unreadable, are credit, credit2 and
+// those some pool uses; when the CPU ids do not form
 // sockets × cores × threads, the copy has one socket of that many cores
 // (node:N lists then need the real host's topology).
 func Capture(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) (*Sim, error) {
@@ -203,7 +205,12 @@ func captureHost(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) 
 		return nil, st, err
 	}
 	built := map[hypercall.Scheduler]bool{def: true}
-	for _, s := range captureBuilt {
+	known, err := hv.BuiltSchedulers()
+	if err != nil {
+		// Unknown: assume Xen's default Kconfig (see captureBuilt).
+		known = captureBuilt
+	}
+	for _, s := range known {
 		built[s] = true
 	}
 	poolSched := map[uint32]hypercall.Scheduler{}

@@ -2,6 +2,8 @@ package xensim
 
 import (
 	"bytes"
+	"slices"
+	"syscall"
 	"testing"
 
 	"xgo.dev/xgo/hypercall"
@@ -97,4 +99,36 @@ func summaryText(t *testing.T, s Summary) string {
 	b.WriteString("online " + s.CPUs.Online + " offline " + s.CPUs.Offline + " free " + s.CPUs.Free + " topo " + s.CPUs.Topology + "\n")
 	b.WriteString(s.Xen + " " + s.Scheduler + "\n")
 	return b.String()
+}
+
+// The copy has the schedulers the host's build config lists; when that
+// is unknown (no hypfs), credit, credit2 and those the pools use.
+func TestCaptureBuiltSchedulers(t *testing.T) {
+	spec := LabSpec()
+	spec.Schedulers.Built = []string{"credit2", "null", "rtds"}
+	spec.Schedulers.Default = "credit2"
+	s, err := New(spec)
+	must(t, err)
+	defer s.Close()
+	h := s.Host()
+	_, err = h.CpupoolCreate(hypercall.PoolAny, hypercall.SchedNull)
+	must(t, err)
+	xs, err := s.XenStore()
+	must(t, err)
+	defer xs.Close()
+
+	c, err := Capture(ctx(t), h, xs)
+	must(t, err)
+	if got := c.Spec().Schedulers.Built; !slices.Equal(got, []string{"credit2", "null", "rtds"}) {
+		t.Errorf("built known: copy has %v", got)
+	}
+	c.Close()
+
+	must(t, h.FailAlways(OpHypfsRead, syscall.ENOSYS))
+	c, err = Capture(ctx(t), h, xs)
+	must(t, err)
+	if got := c.Spec().Schedulers.Built; !slices.Equal(got, []string{"credit", "credit2", "null"}) {
+		t.Errorf("built unknown: copy has %v, want the assumed credit and credit2 plus the pools' null", got)
+	}
+	c.Close()
 }

@@ -86,3 +86,32 @@ func BenchmarkMoveCPUs(b *testing.B) {
 	}
 	b.ReportMetric(float64(sim.Host().Hypercalls()-h0)/float64(b.N), "hypercalls/op")
 }
+
+// BenchmarkPlanCreate is cpupool-create's planning (a new Manager each
+// time, as each command has): with sched= given, the built schedulers
+// are read from hypfs's build config (two hypercalls on *Xen and here);
+// without it, Xen's default scheduler (one).
+func BenchmarkPlanCreate(b *testing.B) {
+	for _, args := range [][]string{{"name=b"}, {"name=b", "sched=rtds"}} {
+		b.Run(args[len(args)-1], func(b *testing.B) {
+			sim, _ := benchEnv(b)
+			xs, err := sim.XenStore()
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg, err := cpupool.ParseConfig("", nil, args)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			h0 := sim.Host().Hypercalls()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := cpupool.New(sim.Host(), xs).PlanCreate(ctx, cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(sim.Host().Hypercalls()-h0)/float64(b.N), "hypercalls/op")
+		})
+	}
+}

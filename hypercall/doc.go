@@ -1,8 +1,10 @@
 // Package hypercall talks to the Xen hypervisor from dom0 without libxc or
 // libxl: typed sysctl, domctl, platform_op, xen_version and memory_op
-// operations over Linux's privcmd device, and event channels over
-// /dev/xen/evtchn. It is pure Go (CGO_ENABLED=0) and imports only the
-// standard library and golang.org/x/sys/unix.
+// operations and hypfs_op reads of the hypervisor file system (ReadHypfs;
+// BuiltSchedulers reads the build config there) over Linux's privcmd
+// device, and event channels over /dev/xen/evtchn. It is pure Go
+// (CGO_ENABLED=0) and imports only the standard library and
+// golang.org/x/sys/unix.
 //
 // Open returns a *Xen, which implements the Hypervisor interface; the
 // domain packages (pcpu, cpupool, sched) depend on that interface only, so
@@ -31,7 +33,7 @@
 // listed release, for hypervisors known to share it. The ABI structs are
 // hand-kept mirrors of Xen's public headers, one file per header
 // (abi_xen.go for xen.h and version.h, abi_sysctl.go, abi_domctl.go,
-// abi_platform.go, abi_memory.go, abi_physdev.go, and
+// abi_platform.go, abi_memory.go, abi_physdev.go, abi_hypfs.go, and
 // abi_privcmd.go, abi_evtchn.go for Linux's device UAPI); their sizes and
 // offsets are checked by tests against gcc's measurements of the headers
 // at every release tag, for x86_64 and arm64 (testdata/). Within 4.16–4.22 only physinfo changed

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"syscall"
@@ -213,4 +214,24 @@ func TestHypfsDirGolden(t *testing.T) {
 	if hdr.Type != 1 || hdr.Encoding != 1 || hdr.ContentLen != 20000 {
 		t.Errorf("direntry view = %+v", *hdr)
 	}
+}
+
+// BenchmarkBuiltSchedulers reads, gunzips and parses a build config of
+// the size of Debian's (about 3,000 lines) through the fake device.
+func BenchmarkBuiltSchedulers(b *testing.B) {
+	var cfg strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&cfg, "CONFIG_OPTION_%d=y\n", i)
+	}
+	cfg.WriteString(debianConfig)
+	xen := newFakeXen(4)
+	xen.hypfs = map[string]HypfsEntry{BuildConfigPath: {Type: HypfsBlob, Encoding: HypfsGzip, Content: gzipped(b, cfg.String())}}
+	x, _ := openFake(b, xen, nil)
+	h0 := x.Hypercalls()
+	for b.Loop() {
+		if _, err := x.BuiltSchedulers(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(x.Hypercalls()-h0)/float64(b.N), "hypercalls/op")
 }

@@ -107,7 +107,7 @@ func (v *xenView) Domains(ctx context.Context) ([]string, error) {
 }
 
 // Schedulers are those compiled into this Xen, from its build
-// configuration (hypfs /buildinfo/config: two hypercalls). When that is
+// configuration (hypfs /buildinfo/config: one hypercall). When that is
 // unknown (no hypfs, or built without CONFIG_HYPFS_CONFIG) they are
 // those Xen shows to be built: the boot default (XEN_SYSCTL_sched_id)
 // and those of the existing cpupools; creating a pool to probe one would

@@ -89,7 +89,7 @@ func BenchmarkMoveCPUs(b *testing.B) {
 
 // BenchmarkPlanCreate is cpupool-create's planning (a new Manager each
 // time, as each command has): with sched= given, the built schedulers
-// are read from hypfs's build config (two hypercalls on *Xen and here);
+// are read from hypfs's build config (one hypercall on Debian's Xen and here);
 // without it, Xen's default scheduler (one).
 func BenchmarkPlanCreate(b *testing.B) {
 	for _, args := range [][]string{{"name=b"}, {"name=b", "sched=rtds"}} {

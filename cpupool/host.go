@@ -43,7 +43,7 @@ type Manager struct {
 }
 
 // builtSchedulers returns the schedulers compiled into this Xen, read
-// once per Manager (hypfs: two hypercalls); nil when that is unknown.
+// once per Manager (hypfs: one hypercall); nil when that is unknown.
 func (m *Manager) builtSchedulers() []hypercall.Scheduler {
 	m.builtOnce.Do(func() {
 		if s, err := m.hv.BuiltSchedulers(); err == nil {

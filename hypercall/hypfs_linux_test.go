@@ -87,7 +87,7 @@ func TestHypfsReadGolden(t *testing.T) {
 		noise[i] = byte(i*7919>>3) ^ byte(i)
 	}
 	xen.hypfs = map[string]HypfsEntry{
-		"/buildinfo/config":  {Type: HypfsBlob, Encoding: HypfsGzip, Content: gzipped(t, debianConfig)},
+		"/buildinfo/config":  {Type: HypfsString, Encoding: HypfsGzip, Content: gzipped(t, debianConfig)},
 		"/big":               {Type: HypfsBlob, Encoding: HypfsPlain, Content: noise},
 		"/params/sched-gran": {Type: HypfsString, Encoding: HypfsPlain, MaxWriteLen: 64, Content: []byte("cpu\x00")},
 	}
@@ -154,7 +154,7 @@ func TestBuiltSchedulersUnknown(t *testing.T) {
 	}{
 		{nil, unix.ENOSYS, ErrNotSupported},
 		{map[string]HypfsEntry{"/buildinfo/version": {}}, unix.ENOENT, nil},
-		{map[string]HypfsEntry{BuildConfigPath: {Type: HypfsBlob, Encoding: HypfsGzip, Content: []byte("not gzip")}}, 0, nil},
+		{map[string]HypfsEntry{BuildConfigPath: {Type: HypfsString, Encoding: HypfsGzip, Content: []byte("not gzip")}}, 0, nil},
 	} {
 		xen := newFakeXen(4)
 		xen.hypfs = c.nodes
@@ -225,7 +225,7 @@ func BenchmarkBuiltSchedulers(b *testing.B) {
 	}
 	cfg.WriteString(debianConfig)
 	xen := newFakeXen(4)
-	xen.hypfs = map[string]HypfsEntry{BuildConfigPath: {Type: HypfsBlob, Encoding: HypfsGzip, Content: gzipped(b, cfg.String())}}
+	xen.hypfs = map[string]HypfsEntry{BuildConfigPath: {Type: HypfsString, Encoding: HypfsGzip, Content: gzipped(b, cfg.String())}}
 	x, _ := openFake(b, xen, nil)
 	h0 := x.Hypercalls()
 	for b.Loop() {

@@ -172,7 +172,8 @@ const BuildConfigPath = "/buildinfo/config"
 
 // BuiltSchedulers implements Hypervisor: it reads the build configuration
 // from hypfs (/buildinfo/config) and returns the schedulers it enables.
-// One or two hypercalls, ~30 KB of gzip.
+// One hypercall on Debian's Xen 4.17 (its config is 977 bytes of gzip,
+// 2.6 KB plain); two for a config over 4 KiB of gzip.
 func (x *Xen) BuiltSchedulers() ([]Scheduler, error) {
 	e, err := x.ReadHypfs(BuildConfigPath)
 	if err != nil {

@@ -391,16 +391,14 @@ func (h *Host) SchedulerID() (hypercall.Scheduler, error) {
 
 // BuiltSchedulers implements hypercall.Hypervisor: the spec's
 // schedulers.built, in *Xen's order. *Xen reads them from hypfs
-// (/buildinfo/config, about 30 KB of gzip: two reads, the first one
-// learning the size), so this costs two calls too; a fault injected on
+// (/buildinfo/config: one read, as Debian's config is about 1 KB of
+// gzip), so this costs one call too; a fault injected on
 // "hypfs_op read" (ENOSYS: no hypfs, ENOENT: no config node) makes the
 // list unknown, as it is on such a Xen.
 func (h *Host) BuiltSchedulers() ([]hypercall.Scheduler, error) {
 	target := func() string { return "path " + hypercall.BuildConfigPath }
-	for range 2 {
-		if err := h.call(OpHypfsRead, target, plain(ok)); err != nil {
-			return nil, &hypercall.UnknownError{What: "built schedulers", Err: err}
-		}
+	if err := h.call(OpHypfsRead, target, plain(ok)); err != nil {
+		return nil, &hypercall.UnknownError{What: "built schedulers", Err: err}
 	}
 	var out []hypercall.Scheduler
 	for _, s := range []hypercall.Scheduler{hypercall.SchedCredit, hypercall.SchedCredit2, hypercall.SchedRTDS, hypercall.SchedARINC653, hypercall.SchedNull} {

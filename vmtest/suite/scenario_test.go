@@ -93,6 +93,7 @@ type hostView struct {
 	Version  string
 	Cmdline  string
 	SchedID  hypercall.Scheduler
+	Built    string // BuiltSchedulers (hypfs /buildinfo/config)
 	Physinfo string
 	Topology []string
 	CPUs     []string
@@ -113,6 +114,11 @@ func viewOf(hv hypercall.Hypervisor) (hostView, error) {
 	v.Cmdline = ver.CommandLine
 	if v.SchedID, err = hv.SchedulerID(); err != nil {
 		return v, err
+	}
+	if b, err := hv.BuiltSchedulers(); err != nil {
+		v.Built = "unknown: " + err.Error()
+	} else {
+		v.Built = fmt.Sprint(b)
 	}
 	p, err := hv.Physinfo()
 	if err != nil {
@@ -197,6 +203,7 @@ func compareHosts(t *testing.T, when string, real, sim hypercall.Hypervisor) {
 	diff("version", r.Version, s.Version)
 	diff("command line", r.Cmdline, s.Cmdline)
 	diff("sched_id", r.SchedID, s.SchedID)
+	diff("built schedulers", r.Built, s.Built)
 	diff("physinfo", r.Physinfo, s.Physinfo)
 	diff("cputopoinfo", strings.Join(r.Topology, "\n\t"), strings.Join(s.Topology, "\n\t"))
 	diff("get_cpuinfo", strings.Join(r.CPUs, "\n\t"), strings.Join(s.CPUs, "\n\t"))

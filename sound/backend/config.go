@@ -73,7 +73,7 @@ func defaultParams() Params {
 
 type cfgReader struct {
 	ctx  context.Context
-	conn *xenstore.Conn
+	conn xenstore.Ops // a connection, or a transaction for one consistent view
 }
 
 // read returns a node's value, "" and false when it is missing.

@@ -156,6 +156,9 @@ func (d *device) step(ctx context.Context) (done bool) {
 			return false
 		}
 		used, err := d.connect(ctx)
+		if errors.Is(err, errNotPublished) {
+			return false // it is publishing again: its state change wakes us
+		}
 		if err != nil {
 			d.disconnect()
 			if d.quick < 3 && d.transportMoved(ctx, used) {
@@ -203,9 +206,9 @@ func (d *device) transportMoved(ctx context.Context, used []StreamConfig) bool {
 	if fs := xenbus.ReadState(ctx, d.b.cfg.XS, d.fePath+"/state"); fs != xenbus.Initialised && fs != xenbus.Connected {
 		return true
 	}
-	now, err := cfgReader{ctx, d.b.cfg.XS}.readStreams(d.fePath, true)
+	now, err := d.readTransport(ctx)
 	if err != nil || len(now) != len(used) {
-		return err == nil
+		return err == nil || errors.Is(err, errNotPublished)
 	}
 	for i := range now {
 		a, b := now[i], used[i]
@@ -216,10 +219,36 @@ func (d *device) transportMoved(ctx context.Context, used []StreamConfig) bool {
 	return false
 }
 
+// errNotPublished: the frontend is not (or no longer) in Initialised or
+// Connected, so its transport is not a finished publication.
+var errNotPublished = errors.New("the frontend has not published its transport")
+
+// readTransport reads the streams and their transport, and the
+// frontend's state, in one transaction. Linux's frontend publishes all
+// of it in one transaction and then switches to Initialised; on every
+// backend InitWait event it sees it first frees everything and goes
+// back to Initialising. Reading node by node could mix two
+// publications (seen in the lab: one stream's ring-ref was another's
+// evt-ring-ref, the rings were crossed and aplay found no
+// configuration); one transaction sees one finished publication or
+// none.
+func (d *device) readTransport(ctx context.Context) ([]StreamConfig, error) {
+	var cfgs []StreamConfig
+	err := d.b.cfg.XS.Transact(ctx, func(tx *xenstore.Tx) error {
+		if fs := xenbus.ReadState(ctx, tx, d.fePath+"/state"); fs != xenbus.Initialised && fs != xenbus.Connected {
+			return errNotPublished
+		}
+		var err error
+		cfgs, err = cfgReader{ctx, tx}.readStreams(d.fePath, true)
+		return err
+	})
+	return cfgs, err
+}
+
 // connect reads the streams and their transport, maps and binds them
 // all, and starts serving them. It returns what it read.
 func (d *device) connect(ctx context.Context) ([]StreamConfig, error) {
-	cfgs, err := cfgReader{ctx, d.b.cfg.XS}.readStreams(d.fePath, true)
+	cfgs, err := d.readTransport(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -144,7 +144,7 @@ type MemorySpec struct {
 
 // SchedSpec lists the schedulers compiled into the hypervisor.
 type SchedSpec struct {
-	Built []string `yaml:"built" json:"built"`
+	Built SchedNames `yaml:"built" json:"built"`
 	// Default is the sched= boot scheduler, Pool-0's.
 	Default string `yaml:"default" json:"default"`
 }
@@ -1023,4 +1023,29 @@ func derivedUUID(seed string) [16]byte {
 
 func formatUUID(u [16]byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// SchedNames is a list of scheduler names. In YAML a bare null is the
+// null scheduler: yaml.v3 would otherwise drop it from a []string
+// without a word, leaving a spec with one scheduler fewer than written.
+type SchedNames []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (n *SchedNames) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.SequenceNode {
+		return fmt.Errorf("line %d: want a list of scheduler names", node.Line)
+	}
+	out := make(SchedNames, 0, len(node.Content))
+	for _, c := range node.Content {
+		switch {
+		case c.Kind == yaml.ScalarNode && c.Tag == "!!null" && c.Value == "null":
+			out = append(out, "null")
+		case c.Kind == yaml.ScalarNode && c.Tag != "!!null":
+			out = append(out, c.Value)
+		default:
+			return fmt.Errorf("line %d: %q is not a scheduler name", c.Line, c.Value)
+		}
+	}
+	*n = out
+	return nil
 }

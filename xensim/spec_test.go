@@ -165,3 +165,22 @@ func TestSpecNodesSplitSockets(t *testing.T) {
 		t.Errorf("numa %+v", numa)
 	}
 }
+
+// A bare null in schedulers.built is the null scheduler, not a YAML null
+// that yaml.v3 would drop from the list; other empty entries are errors.
+func TestSpecBuiltNullScheduler(t *testing.T) {
+	base := string(DefaultSpecYAML())
+	if !strings.Contains(base, "built: [credit, credit2]") {
+		t.Fatal("the default spec no longer lists its schedulers as the test expects")
+	}
+	s, err := ParseSpec([]byte(strings.Replace(base, "built: [credit, credit2]", "built: [credit, credit2, null]", 1)), "n.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Schedulers.Built, ","); got != "credit,credit2,null" {
+		t.Errorf("built = %s, want credit,credit2,null", got)
+	}
+	if _, err := ParseSpec([]byte(strings.Replace(base, "built: [credit, credit2]", "built: [credit, credit2, ~]", 1)), "n.yaml"); err == nil {
+		t.Error("an entry ~ was accepted")
+	}
+}

@@ -14,13 +14,11 @@ package suite
 // CPU makes round trips through Pool-0 in the timing loop.
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -70,25 +68,6 @@ func diffLines(a, b string) string {
 		out.WriteString("+ " + l + "\n")
 	}
 	return out.String()
-}
-
-// batchBuffer is a bytes.Buffer safe for a process writing while the test
-// reads.
-type batchBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *batchBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *batchBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestXenBatchRollsBackOnRealXen(t *testing.T) {
@@ -152,7 +131,7 @@ steps:
 	cmd := exec.Command(xgo, "batch", "run", "--confirm", "-o", "json", file)
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
-	var stdout, stderr batchBuffer
+	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	must(t, cmd.Start())

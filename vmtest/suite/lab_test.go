@@ -362,3 +362,22 @@ func RunFuncInDomU(t testing.TB, opts DomUOptions, name string, args ...string) 
 
 // InDomU reports whether this process runs inside a lab domU.
 func InDomU() bool { return os.Getenv("XGO_IN_DOMU") == "1" }
+
+// syncBuffer is a bytes.Buffer that a process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -3,11 +3,8 @@
 package hypercall
 
 import (
-	"bufio"
-	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"unsafe"
 )
@@ -72,36 +69,8 @@ func gntLayout() map[string]uint64 {
 // against every line gcc printed for this GOARCH.
 func TestGntdevABIMatchesMeasured(t *testing.T) {
 	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
-	name := "testdata/gntdev-offsets." + arch + ".txt"
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := gntLayout()
-	seen := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		i := strings.LastIndexByte(line, ' ')
-		key, val := line[:i], line[i+1:]
-		n, err := strconv.ParseUint(val, 0, 64)
-		if err != nil {
-			t.Fatalf("%s: bad line %q", name, line)
-		}
-		got, ok := want[key]
-		if !ok {
-			t.Errorf("%s: %q has no Go counterpart", name, key)
-			continue
-		}
-		seen++
-		if got != n {
-			t.Errorf("%s: %s = %#x in C, %#x in Go", name, key, n, got)
-		}
-	}
-	if seen != len(want) {
-		t.Errorf("%s: checked %d of %d Go values", name, seen, len(want))
-	}
+	checkMeasured(t, "testdata/gntdev-offsets."+arch+".txt", gntLayout(),
+		func(_, val string) (uint64, error) { return strconv.ParseUint(val, 0, 64) }, nil)
 }
 
 // TestGntdevIoctlNumbers checks the request numbers against the _IOC

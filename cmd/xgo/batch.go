@@ -66,18 +66,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c.Context, e, true, false)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			rep, err := planOn(c.Context, e, f, h)
-			if rep != nil {
-				if rerr := e.out.render(&BatchOutput{Report: rep}); err == nil {
-					err = rerr
-				}
-			}
-			return err
+			return printPlan(c.Context, e, f)
 		},
 	}
 }
@@ -147,6 +136,23 @@ func readBatch(e *env, name string) (*batch.File, error) {
 	return f, nil
 }
 
+// printPlan plans f on a simulated copy of the host and prints the
+// report: xgo batch plan, and xgo batch run -N.
+func printPlan(ctx context.Context, e *env, f *batch.File) error {
+	h, err := openHost(ctx, e, true, false)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	rep, err := planOn(ctx, e, f, h)
+	if rep != nil {
+		if rerr := e.out.render(&BatchOutput{Report: rep}); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
 // planOn plans f on a simulated copy of h.
 func planOn(ctx context.Context, e *env, f *batch.File, h *xenHost) (*batch.Report, error) {
 	var cp *xensim.Sim
@@ -175,17 +181,7 @@ func runBatch(c *cli.Context, e *env, name string) error {
 		return err
 	}
 	if e.global.DryRun {
-		// -N: the plan is what would be done.
-		h, err := openHost(c.Context, e, true, false)
-		if err != nil {
-			return err
-		}
-		defer h.Close()
-		rep, err := planOn(c.Context, e, f, h)
-		if rep != nil {
-			_ = e.out.render(&BatchOutput{Report: rep})
-		}
-		return err
+		return printPlan(c.Context, e, f) // -N: the plan is what would be done
 	}
 	h, err := openHost(c.Context, e, true, true)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,8 +61,14 @@ func TestBatchPlanRunExport(t *testing.T) {
 	if y := runXgo(t, d, "batch", "plan", "-o", "yaml", file); y.code != 0 || !strings.HasPrefix(y.stdout, "schemaVersion: 1\nfile: ") {
 		t.Errorf("plan -o yaml: %d %s", y.code, y.stdout)
 	}
+	// batch run -N prints the same plan (but for the fresh pool uuid)
+	// and changes nothing either.
+	uuid := regexp.MustCompile(`uuid = "[0-9a-f-]+"`)
+	if n := runXgo(t, d, "batch", "run", "-N", file); n.code != 0 || uuid.ReplaceAllString(n.stdout, "") != uuid.ReplaceAllString(r.stdout, "") {
+		t.Errorf("run -N: %d, stdout differs from plan's:\n%s", n.code, n.stdout)
+	}
 	if after := runXgo(t, d, "sim", "show", "-o", "yaml").stdout; after != before {
-		t.Fatal("batch plan changed the host")
+		t.Fatal("batch plan or run -N changed the host")
 	}
 	r = runXgo(t, d, "batch", "run", "-o", "json", file)
 	var rep struct {

@@ -498,3 +498,37 @@ func BenchmarkRun200Moves(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestExportIgnoresTheGuestsEdits: the exported card is the admin's
+// record, whatever the guest wrote into its own frontend directory
+// since; a card without a record (attached by xl) is named in a comment
+// and not exported, since only the guest's copy of it is left.
+func TestExportIgnoresTheGuestsEdits(t *testing.T) {
+	s := newSim(t)
+	h := hostOf(t, s)
+	f, err := Decode([]byte("version: 1\nsteps:\n  - vsnd-attach:\n      domain: domu1\n      card:"+card+"\n  - vsnd-attach:\n      domain: domu2\n      card:"+card+"\n"), "v.yaml")
+	must(t, err)
+	_, err = Run(ctx(t), f, h, RunOptions{})
+	must(t, err)
+	guest, err := s.XenStoreAs(1)
+	must(t, err)
+	defer guest.Close()
+	fe := "/local/domain/1/device/vsnd/0"
+	for k, v := range map[string]string{"short-name": "Owned", "0/0/unique-id": "wav:evil.wav", "0/1/type": "c", "0/1/unique-id": "x"} {
+		must(t, guest.Write(ctx(t), fe+"/"+k, []byte(v)))
+	}
+	must(t, h.XS.Rm(ctx(t), "/local/domain/0/backend/vsnd/2/0/card"))
+	out, err := Export(ctx(t), h)
+	must(t, err)
+	text := string(out)
+	for _, bad := range []string{"Owned", "evil", "domain: domu2"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("export has %q:\n%s", bad, text)
+		}
+	}
+	for _, want := range []string{"short-name: Main", "unique-id: 'alsa<hw:0;0>'", "# Not exported: vsnd device 0 of \"domu2\" (attached without xgo: no admin record of its card).\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("export lacks %q:\n%s", want, text)
+		}
+	}
+}

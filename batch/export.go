@@ -162,6 +162,7 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 		}
 	}
 	sm := h.sound()
+	var skipped []string
 	for _, d := range doms {
 		if d.Dying {
 			continue
@@ -173,6 +174,13 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 		for _, dev := range devs {
 			if !dev.Libxl {
 				continue // not a toolstack's device
+			}
+			if !dev.Recorded {
+				// Attached by xl: the only copy of the card is the
+				// frontend directory, which the guest owns and may have
+				// changed. It is not the admin's, so it is not exported.
+				skipped = append(skipped, fmt.Sprintf("vsnd device %d of %q (attached without xgo: no admin record of its card)", dev.DevID, domName(d)))
+				continue
 			}
 			kvs := []any{"domain", domName(d)}
 			if be := dev.Backend.Domain; be.ID != 0 {
@@ -194,6 +202,9 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# xgo batch file: recreates this host's layout on a host with every\n")
 	b.WriteString("# CPU online in Pool-0 and every domain there (xgo batch run FILE).\n")
+	for _, s := range skipped {
+		b.WriteString("# Not exported: " + s + ".\n")
+	}
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(root); err != nil {

@@ -62,13 +62,14 @@ func TestAttachTree(t *testing.T) {
 	golden(t, "attach-2x3.tree", h.vsndTrees(t))
 	// Exactly these nodes were added, nothing else changed.
 	after := h.tree(t, "/")
-	// The device's 36 nodes, and the directories above them that did
-	// not exist: /libxl/1/device/vsnd, /local/domain/1/device/vsnd,
-	// /local/domain/0/backend/vsnd and .../vsnd/1 (xl create made
-	// /local/domain/0/backend for the console).
+	// The device's 36 nodes, the 22 of the admin's record of the card
+	// (16 values and 6 directories: card, 2 PCMs, 3 streams), and the
+	// directories above them that did not exist: /libxl/1/device/vsnd,
+	// /local/domain/1/device/vsnd, /local/domain/0/backend/vsnd and
+	// .../vsnd/1 (xl create made /local/domain/0/backend for the console).
 	added := diffLines(before, after)
-	if len(added) != 36+4 {
-		t.Errorf("%d nodes added, want 40", len(added))
+	if len(added) != 36+22+4 {
+		t.Errorf("%d nodes added, want 62", len(added))
 	}
 	for _, l := range added {
 		if !strings.Contains(h.vsndTrees(t), l+"\n") {
@@ -249,5 +250,63 @@ func TestAttachClearsStaleError(t *testing.T) {
 	}
 	if h.tree(t, sound.ErrorPath(1, 0)) != "" {
 		t.Error("the stale error report is still there")
+	}
+}
+
+// TestListReadsTheAdminsRecord: a guest owns its frontend directory, so
+// what it writes there (another routing, a PCM of its own, wider
+// ranges) never shows in vsnd-list's card, and so never flows back into
+// an exported layout: the card comes from the record below the backend
+// directory. A card without a record (xl's) is read from the frontend
+// and says so.
+func TestListReadsTheAdminsRecord(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := ctxT(t)
+	want := mustCard(t, card2x3...)
+	a, err := h.m.Attach(ctx, sound.AttachRequest{Domain: "domu1", Card: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest, err := h.sim.XenStoreAs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"0/0/unique-id": "wav:../domu2/vsnd0-pcm0-s0.wav", "0/channels-max": "8", "buffer-size": "16777216",
+		"2/0/type": "p", "2/0/unique-id": "wav:evil.wav", "short-name": "owned",
+	} {
+		if err := guest.Write(ctx, a.FrontendPath+"/"+k, []byte(v)); err != nil {
+			t.Fatalf("the guest writes its own %s: %v", k, err)
+		}
+	}
+	if err := guest.Write(ctx, a.BackendPath+"/"+sound.RecordDir+"/0/0/unique-id", []byte("wav:evil.wav")); err == nil {
+		t.Fatal("the guest could write the admin's record")
+	}
+	_, devs, err := h.m.List(ctx, "domu1")
+	if err != nil || len(devs) != 1 {
+		t.Fatalf("List: %v, %d devices", err, len(devs))
+	}
+	got := devs[0]
+	if !got.Recorded {
+		t.Error("the card was not read from the admin's record")
+	}
+	if g, w := strings.Join(got.Card.Items(), " | "), strings.Join(want.Items(), " | "); g != w {
+		t.Errorf("card\n got %s\nwant %s", g, w)
+	}
+	if got.Streams[0][0].Transport.Published() {
+		t.Error("transport published before any frontend ran")
+	}
+
+	// xl's card: no record, the frontend is all there is.
+	if err := h.xs.Rm(ctx, a.BackendPath+"/"+sound.RecordDir); err != nil {
+		t.Fatal(err)
+	}
+	_, devs, err = h.m.List(ctx, "domu1")
+	if err != nil || len(devs) != 1 {
+		t.Fatalf("List: %v", err)
+	}
+	if devs[0].Recorded || devs[0].Card.ShortName != "owned" || len(devs[0].Card.PCMs) != 3 {
+		t.Errorf("without a record: recorded %v, short-name %q, %d PCMs; want the frontend's card (owned, 3)", devs[0].Recorded, devs[0].Card.ShortName, len(devs[0].Card.PCMs))
 	}
 }

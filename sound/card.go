@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"xgo.dev/xgo/sound/route"
 )
 
 // This file holds the card model (pure data) and the rules a card must
@@ -266,6 +268,9 @@ func (c *Card) Validate() error {
 				add(item, KeyType, "%q is not p or c", string(s.Type))
 			}
 			text(item, KeyUniqueID, s.UniqueID, MaxUniqueID, true)
+			if _, err := route.Parse(s.UniqueID); err != nil {
+				add(item, KeyUniqueID, "%v", err)
+			}
 			if s.UniqueID != "" {
 				if other, dup := ids[s.UniqueID]; dup {
 					add(item, KeyUniqueID, "%q is already the unique-id of %s", s.UniqueID, other)

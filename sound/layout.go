@@ -40,6 +40,19 @@ func LibxlPath(fe uint32, devid int) string {
 	return fmt.Sprintf("/libxl/%d/device/%s/%d", fe, Kind, devid)
 }
 
+// RecordDir is the admin's record of a card, below its backend
+// directory: the card as xgo vsnd-attach was given it, in the frontend
+// directory's layout. Only the backend's domain (normally dom0) can
+// write there, so the backend routes streams and bounds the card from
+// it, never from the frontend directory, which the guest owns.
+const RecordDir = "card"
+
+// RecordPath is the admin's record of device devid of domain fe, whose
+// backend runs in domain be.
+func RecordPath(be, fe uint32, devid int) string {
+	return BackendPath(be, fe, devid) + "/" + RecordDir
+}
+
 // ErrorPath is where the guest's frontend reports errors about device
 // devid (Linux's xenbus_dev_error: error/<nodename> in the guest's home).
 func ErrorPath(fe uint32, devid int) string {
@@ -122,8 +135,8 @@ func apply(ctx context.Context, ops xenstore.Ops, changes []Change) error {
 // frontend and backend paths), the frontend directory (owned by the
 // guest, readable by the backend) with the generic keys and the card, the
 // backend directory (owned by the backend domain, readable by the guest)
-// with the generic keys, and the rest of libxl's record (a copy of the
-// backend's keys). Nodes below a directory inherit its permissions, as
+// with the generic keys and the admin's record of the card (RecordDir),
+// and the rest of libxl's record (a copy of the backend's keys). Nodes below a directory inherit its permissions, as
 // libxl's explicit per-node permissions make them.
 func provision(c *Card, fe, be uint32, devid int) []Change {
 	fePath, bePath, lxPath := FrontendPath(fe, devid), BackendPath(be, fe, devid), LibxlPath(fe, devid)
@@ -152,6 +165,11 @@ func provision(c *Card, fe, be uint32, devid int) []Change {
 		w(p+"/frontend-id", feStr)
 		w(p+"/online", "1")
 		w(p+"/state", initialising)
+		if p == bePath {
+			for _, kv := range cardKeys(c) {
+				w(bePath+"/"+RecordDir+"/"+kv[0], kv[1])
+			}
+		}
 	}
 	return out
 }

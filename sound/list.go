@@ -45,10 +45,16 @@ type DeviceInfo struct {
 	// Libxl reports whether libxl's record /libxl/<domid>/device/vsnd/<devid>
 	// exists; xl vsnd-list shows only devices that have one.
 	Libxl bool
-	// Card is the configuration read back from the frontend directory.
-	// Formats are as written (xl writes f32_le where sndif says
-	// float_le).
-	Card    Card
+	// Card is the configuration: the admin's record below the backend
+	// directory (Recorded) when there is one, else what the frontend
+	// directory shows, which the guest may have changed. Formats are as
+	// written (xl writes f32_le where sndif says float_le).
+	Card Card
+	// Recorded reports that Card is the admin's record, written by xgo
+	// vsnd-attach where only the backend's domain can write; cards
+	// attached by xl have none.
+	Recorded bool
+
 	Streams [][]StreamInfo // per PCM, per stream: what is not configuration
 	// Problems are nodes that could not be understood.
 	Problems []string
@@ -161,17 +167,26 @@ func readDevice(ctx context.Context, ops xenstore.Ops, fe Domain, devid int, dom
 		dev.Problems = append(dev.Problems, "no backend path: neither libxl's record nor the frontend names this device's vsnd backend directory")
 	}
 
-	// The frontend directory, then each PCM and stream directory, level
-	// by level; then every value at once.
+	// The card's directory (the admin's record if there is one, else the
+	// frontend's), then each PCM and stream directory, level by level;
+	// then every value at once.
 	fePath := dev.Frontend.Path
-	top, err := ops.Directory(ctx, fePath)
+	cardDir := fePath
+	if bePath != "" {
+		if _, err := ops.Directory(ctx, bePath+"/"+RecordDir); err == nil {
+			cardDir, dev.Recorded = bePath+"/"+RecordDir, true
+		} else if !isNotExist(err) {
+			return dev, err
+		}
+	}
+	top, err := ops.Directory(ctx, cardDir)
 	if err != nil && !isNotExist(err) {
 		return dev, err
 	}
 	pcms := contiguous(top)
 	pcmDirs := make([]string, pcms)
 	for i := range pcmDirs {
-		pcmDirs[i] = fePath + "/" + strconv.Itoa(i)
+		pcmDirs[i] = cardDir + "/" + strconv.Itoa(i)
 	}
 	pcmKids, err := dirAll(ctx, ops, pcmDirs)
 	if err != nil {
@@ -222,9 +237,9 @@ func readDevice(ctx context.Context, ops xenstore.Ops, fe Domain, devid int, dom
 			})
 		}
 	}
-	textKey(top, fePath, KeyShortName, &c.ShortName)
-	textKey(top, fePath, KeyLongName, &c.LongName)
-	paramsOf(top, fePath, cardItem, &c.Params)
+	textKey(top, cardDir, KeyShortName, &c.ShortName)
+	textKey(top, cardDir, KeyLongName, &c.LongName)
+	paramsOf(top, cardDir, cardItem, &c.Params)
 	c.PCMs = make([]PCM, pcms)
 	dev.Streams = make([][]StreamInfo, pcms)
 	for i := range pcms {
@@ -242,10 +257,12 @@ func readDevice(ctx context.Context, ops xenstore.Ops, fe Domain, devid int, dom
 			want(dir+"/"+KeyType, func(v []byte) { s.Type = StreamType(v) })
 		}
 		paramsOf(kids, dir, streamItem(i, j), &s.Params)
+		// The transport is the frontend's, wherever the card was read.
 		t := &dev.Streams[i][j].Transport
+		fdir := fmt.Sprintf("%s/%d/%d", fePath, i, j)
 		for key, dst := range map[string]**uint32{KeyRingRef: &t.RingRef, KeyEventChannel: &t.EventChannel, KeyEvtRingRef: &t.EvtRingRef, KeyEvtEventChan: &t.EvtEventChannel} {
-			if has(kids, key) {
-				want(dir+"/"+key, func(v []byte) {
+			if dev.Recorded || has(kids, key) {
+				want(fdir+"/"+key, func(v []byte) {
 					if n, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 32); err == nil {
 						u := uint32(n)
 						*dst = &u

@@ -254,3 +254,11 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// cutArg shortens an argument echoed in a message to at most 64 bytes.
+func cutArg(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}

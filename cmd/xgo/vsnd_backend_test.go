@@ -14,7 +14,10 @@ func TestVsndBackendBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"vsnd-backend", "--wav-dir", "/nonexistent/xgo"}, `xgo: vsnd-backend: --wav-dir "/nonexistent/xgo" is not a directory` + "\n"},
+		{[]string{"vsnd-backend", "--wav-dir", "/etc/passwd"}, `xgo: vsnd-backend: --wav-dir "/etc/passwd" is not a directory` + "\n"},
+		{[]string{"vsnd-backend", "--wav-dir", "vsnd"}, `xgo: vsnd-backend: --wav-dir "vsnd" is not an absolute path` + "\n"},
+		{[]string{"vsnd-backend", "--wav-quota", "12X"}, `xgo: vsnd-backend: --wav-quota "12X": want a number of bytes, with K, M or G` + "\n"},
+		{[]string{"vsnd-backend", "--max-grant-pages", "2"}, `xgo: vsnd-backend: --max-grant-pages 2: at least 4 (a stream's rings and one buffer page)` + "\n"},
 		{[]string{"vsnd-backend", "extra"}, `xgo: vsnd-backend: unexpected argument "extra"` + "\n"},
 	} {
 		r := runXgo(t, testDeps(t), tt.args...)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,9 +24,17 @@ type Config struct {
 	Self uint32
 	// Domains, if not empty, restricts it to these frontend domains.
 	Domains []uint32
-	// WAVDir is where playback WAV files go and capture WAV files are
-	// read from ("" is the current directory).
+	// WAVDir is an absolute directory (created if missing) holding one
+	// directory per guest, named after the guest (see guestDirName),
+	// where its playback WAV files go and capture WAV files are read
+	// from.
 	WAVDir string
+	// WAVQuota bounds the bytes of files in each guest's directory
+	// (0: DefaultWAVQuota); past it, WRITE fails with EIO.
+	WAVQuota int64
+	// MaxGrantPages bounds the pages mapped from each guest at once
+	// (0: DefaultMaxGrantPages).
+	MaxGrantPages int
 	// KeepStates leaves the devices' states as they are when Run ends
 	// (their streams are still stopped and unmapped): a backend that runs
 	// again reconnects to the transport the frontends published. The
@@ -38,32 +48,38 @@ type Config struct {
 // Backend serves vsnd devices. Create it with New and run it with Run.
 type Backend struct {
 	cfg    Config
-	wavDir string
+	grants *limitedGrants
 	mux    *mux
+	root   *os.File // WAVDir
 
 	mu   sync.Mutex
 	devs map[string]*device // by backend path
 	wg   sync.WaitGroup
+
+	gmu    sync.Mutex
+	guests map[string]*guestFiles // by directory name
 }
 
 // New returns a backend for cfg.
 func New(cfg Config) *Backend {
-	dir := cfg.WAVDir
-	if dir == "" {
-		dir = "."
+	b := &Backend{cfg: cfg, devs: map[string]*device{}, guests: map[string]*guestFiles{}}
+	if cfg.Grants != nil {
+		b.grants = newLimitedGrants(cfg.Grants, cfg.MaxGrantPages)
 	}
-	return &Backend{cfg: cfg, wavDir: dir, devs: map[string]*device{}}
+	return b
 }
 
+// logf and debugf pass one line each: whatever a message quotes, a
+// control character in it is escaped (oneLine).
 func (b *Backend) logf(format string, args ...any) {
 	if b.cfg.Logf != nil {
-		b.cfg.Logf(format, args...)
+		b.cfg.Logf("%s", oneLine(fmt.Sprintf(format, args...)))
 	}
 }
 
 func (b *Backend) debugf(format string, args ...any) {
 	if b.cfg.Debugf != nil {
-		b.cfg.Debugf(format, args...)
+		b.cfg.Debugf("%s", oneLine(fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -77,6 +93,19 @@ func (b *Backend) Run(ctx context.Context) error {
 	if b.cfg.XS == nil || b.cfg.Grants == nil || b.cfg.Events == nil {
 		return errors.New("vsnd backend: XenStore, grants and events are all needed")
 	}
+	if !filepath.IsAbs(b.cfg.WAVDir) {
+		return fmt.Errorf("vsnd backend: the WAV directory %q is not an absolute path", b.cfg.WAVDir)
+	}
+	if err := os.MkdirAll(b.cfg.WAVDir, 0o750); err != nil {
+		return fmt.Errorf("vsnd backend: %w", err)
+	}
+	wavRoot, err := os.Open(b.cfg.WAVDir)
+	if err != nil {
+		return fmt.Errorf("vsnd backend: %w", err)
+	}
+	b.root = wavRoot
+	defer wavRoot.Close()
+	defer b.closeGuests()
 	b.mux = newMux(b.cfg.Events)
 	dctx, cancel := context.WithCancel(ctx)
 	defer func() {
@@ -86,11 +115,17 @@ func (b *Backend) Run(ctx context.Context) error {
 	root := Root(b.cfg.Self)
 	w, err := b.cfg.XS.Watch(ctx, root, "xgo-vsnd-backend")
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return fmt.Errorf("vsnd backend: watching %s: %w", root, err)
 	}
 	defer w.Close()
 	rel, err := b.cfg.XS.Watch(ctx, "@releaseDomain", "xgo-vsnd-release")
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("vsnd backend: watching @releaseDomain: %w", err)
 	}
 	defer rel.Close()
@@ -140,7 +175,7 @@ func (b *Backend) scan(ctx context.Context, root, changed string) {
 			b.mu.Lock()
 			_, known := b.devs[path]
 			if !known {
-				d := &device{b: b, fe: uint32(fe), devid: int(devid), bePath: path, kick: make(chan struct{}, 1)}
+				d := newDevice(b, uint32(fe), int(devid), path)
 				b.devs[path] = d
 				b.wg.Add(1)
 				go func() {

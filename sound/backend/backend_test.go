@@ -55,7 +55,7 @@ func TestPlaybackBitExact(t *testing.T) {
 	if min := time.Duration(len(signal)-buf) * time.Second / (48000 * 4); elapsed < min*9/10 {
 		t.Errorf("played %d octets in %v: faster than 48 kHz (%v)", len(signal), elapsed, min)
 	}
-	tag, ch, rate, bits, data := readWAV(t, filepath.Join(r.dir, "out.wav"))
+	tag, ch, rate, bits, data := readWAV(t, r.file(1, "out.wav"))
 	if tag != 1 || ch != 2 || rate != 48000 || bits != 16 {
 		t.Errorf("WAV fmt: tag %d, %d channels, %d Hz, %d bits", tag, ch, rate, bits)
 	}
@@ -96,7 +96,7 @@ func TestPlaybackBitExact(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, ch, rate, _, data = readWAV(t, filepath.Join(r.dir, "out.wav"))
+	_, ch, rate, _, data = readWAV(t, r.file(1, "out.wav"))
 	if ch != 1 || rate != 44100 || !bytes.Equal(data, signal[:1000]) {
 		t.Errorf("second WAV: %d ch %d Hz %d octets", ch, rate, len(data))
 	}
@@ -156,7 +156,10 @@ func TestCaptureWAVAndSilence(t *testing.T) {
 	w.WriteString("data")
 	w.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(data))))
 	w.Write(data)
-	if err := os.WriteFile(filepath.Join(r.dir, "in.wav"), w.Bytes(), 0o644); err != nil {
+	if err := os.MkdirAll(filepath.Dir(r.file(1, "in.wav")), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(r.file(1, "in.wav"), w.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f := r.attach(t, 1, "CARD, sample-rates=48000, sample-formats=s16_be;s16_le", "PCM, name=c",
@@ -326,7 +329,7 @@ func TestMisbehavingGuest(t *testing.T) {
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, _, data := readWAV(t, filepath.Join(r.dir, "good.wav")); !bytes.Equal(data, signal) {
+	if _, _, _, _, data := readWAV(t, r.file(2, "good.wav")); !bytes.Equal(data, signal) {
 		t.Error("the other guest's WAV differs")
 	}
 }
@@ -375,10 +378,10 @@ func TestGuestDiesMidStream(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, _, data := readWAV(t, filepath.Join(r.dir, "living.wav")); !bytes.Equal(data, signal) {
+	if _, _, _, _, data := readWAV(t, r.file(2, "living.wav")); !bytes.Equal(data, signal) {
 		t.Error("the living guest's WAV differs")
 	}
-	if _, _, _, _, data := readWAV(t, filepath.Join(r.dir, "dying.wav")); !bytes.Equal(data, signal[:8192]) {
+	if _, _, _, _, data := readWAV(t, r.file(1, "dying.wav")); !bytes.Equal(data, signal[:8192]) {
 		t.Errorf("the dead guest's WAV holds %d octets, want the 8192 it wrote", len(data))
 	}
 }
@@ -416,7 +419,7 @@ func TestManyDevices(t *testing.T) {
 		if err != nil {
 			t.Fatalf("device %d: %v", i, err)
 		}
-		if _, _, _, _, data := readWAV(t, filepath.Join(r.dir, fmt.Sprintf("many%d.wav", i))); !bytes.Equal(data, tone16(9600, 2, float64(200+100*i))) {
+		if _, _, _, _, data := readWAV(t, r.file(uint32(1+i%2), fmt.Sprintf("many%d.wav", i))); !bytes.Equal(data, tone16(9600, 2, float64(200+100*i))) {
 			t.Errorf("device %d: WAV differs", i)
 		}
 	}
@@ -440,7 +443,7 @@ func TestShutdownFinalises(t *testing.T) {
 	if st := backendtest.StateOf(ctx, r.xs, f.Backend+"/state"); st != 6 {
 		t.Errorf("backend state %d after shutdown, want 6", st)
 	}
-	path := filepath.Join(r.dir, fmt.Sprintf("dom1-vsnd%d-pcm0-s0.wav", f.DevID))
+	path := r.file(1, fmt.Sprintf("vsnd%d-pcm0-s0.wav", f.DevID))
 	if _, _, _, _, data := readWAV(t, path); !bytes.Equal(data, tone16(1000, 2, 100)) {
 		t.Errorf("default WAV holds %d octets", len(data))
 	}

@@ -51,6 +51,9 @@ type StreamConfig struct {
 	RingRef, EventChannel, EvtRingRef, EvtEventChannel uint32
 }
 
+// Name is the stream as a message names it: "pcm 0 stream 1".
+func (s StreamConfig) Name() string { return fmt.Sprintf("pcm %d stream %d", s.PCM, s.Index) }
+
 func (s StreamConfig) String() string {
 	t := "p"
 	if s.Capture {
@@ -211,4 +214,75 @@ func (r cfgReader) readStreams(fe string, transport bool) ([]StreamConfig, error
 		return nil, fmt.Errorf("%s: no PCM device with a stream", fe)
 	}
 	return out, nil
+}
+
+// recordDir is where, below a device's backend directory, xgo
+// vsnd-attach records the admin's card (sound.RecordDir).
+const recordDir = "card"
+
+// errNotConfigured: the frontend shows a card the admin's record does
+// not allow.
+var errNotConfigured = errors.New("the frontend's card is not the one the admin configured")
+
+// record reads the admin's record of the card at dir: nil when there is
+// none.
+func (r cfgReader) record(dir string) ([]StreamConfig, error) {
+	if _, err := r.conn.Directory(r.ctx, dir); errors.Is(err, xenstore.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	rec, err := r.readStreams(dir, false)
+	if err != nil {
+		return nil, fmt.Errorf("the admin's record: %w", err)
+	}
+	return rec, nil
+}
+
+// bindToRecord checks the frontend's streams against the admin's record
+// and gives each the record's unique-id: every stream must be one the
+// record has, of the same type, with rates, formats, channels and
+// buffer size within the record's. What the guest narrowed stays its
+// choice. Without a record every stream gets the default route (an
+// empty unique-id), whatever the frontend's unique-id says.
+func bindToRecord(fe, rec []StreamConfig) error {
+	if rec == nil {
+		for i := range fe {
+			fe[i].UniqueID = ""
+		}
+		return nil
+	}
+	byKey := map[[2]int]StreamConfig{}
+	for _, r := range rec {
+		byKey[[2]int{r.PCM, r.Index}] = r
+	}
+	var bad []string
+	for i := range fe {
+		f := &fe[i]
+		r, ok := byKey[[2]int{f.PCM, f.Index}]
+		if !ok {
+			bad = append(bad, fmt.Sprintf("%s is not in it", f.Name()))
+			continue
+		}
+		switch {
+		case f.Capture != r.Capture:
+			bad = append(bad, fmt.Sprintf("%s changed its type", f.Name()))
+		case slices.ContainsFunc(f.Params.Rates, func(x uint32) bool { return !slices.Contains(r.Params.Rates, x) }):
+			bad = append(bad, fmt.Sprintf("%s offers rates beyond %v", f.Name(), r.Params.Rates))
+		case f.Params.Formats&^r.Params.Formats != 0:
+			bad = append(bad, fmt.Sprintf("%s offers formats beyond the admin's", f.Name()))
+		case f.Params.ChannelsMin < r.Params.ChannelsMin || f.Params.ChannelsMax > r.Params.ChannelsMax:
+			bad = append(bad, fmt.Sprintf("%s offers %d-%d channels, beyond %d-%d", f.Name(), f.Params.ChannelsMin, f.Params.ChannelsMax, r.Params.ChannelsMin, r.Params.ChannelsMax))
+		case f.Params.BufferSize > r.Params.BufferSize:
+			bad = append(bad, fmt.Sprintf("%s asks a buffer of %d bytes, beyond %d", f.Name(), f.Params.BufferSize, r.Params.BufferSize))
+		}
+		f.UniqueID = r.UniqueID
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	if len(bad) > 3 {
+		bad = append(bad[:3], fmt.Sprintf("and %d more", len(bad)-3))
+	}
+	return fmt.Errorf("%w: %s", errNotConfigured, strings.Join(bad, "; "))
 }

@@ -35,9 +35,28 @@ type device struct {
 	retryAt  time.Time
 	quick    int // connections tried again at once because the transport moved
 	streams  []*stream
+
+	logs  *logLimiter
+	steps bucket // state-machine passes: a guest's state-change storm waits
+	// files is the guest's directory, from its first connection on.
+	files *guestFiles
 }
 
+func newDevice(b *Backend, fe uint32, devid int, bePath string) *device {
+	return &device{b: b, fe: fe, devid: devid, bePath: bePath, kick: make(chan struct{}, 1),
+		logs: newLogLimiter(), steps: newBucket(stepsPerSec, stepBurst)}
+}
+
+// logf logs one line about the device, at most logLinesPer10s every ten
+// seconds after a burst of logBurst: a guest cannot flood dom0's log.
 func (d *device) logf(format string, args ...any) {
+	ok, dropped := d.logs.allow()
+	if !ok {
+		return
+	}
+	if dropped > 0 {
+		format += fmt.Sprintf(" (%d earlier lines about this device suppressed)", dropped)
+	}
 	d.b.logf("dom%d vsnd%d: "+format, append([]any{d.fe, d.devid}, args...)...)
 }
 
@@ -60,7 +79,7 @@ func (d *device) run(ctx context.Context) {
 	defer func() {
 		d.disconnect()
 		if ctx.Err() != nil && d.state != xenbus.Closed && !d.b.cfg.KeepStates {
-			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			d.switchState(cctx, xenbus.Closed)
 			cancel()
 		}
@@ -81,7 +100,21 @@ func (d *device) run(ctx context.Context) {
 		return
 	}
 	defer w.Close()
+	pace := time.NewTimer(time.Hour)
+	defer pace.Stop()
 	for {
+		// A guest that flips its state as fast as it can gets
+		// stepsPerSec passes of the state machine, no more; its events
+		// meanwhile collapse into the next pass.
+		if ok, wait := d.steps.take(time.Now()); !ok {
+			pace.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-pace.C:
+			}
+			continue
+		}
 		if done := d.step(ctx); done {
 			return
 		}
@@ -170,7 +203,14 @@ func (d *device) step(ctx context.Context) (done bool) {
 				d.poke()
 				return false
 			}
-			d.fail(ctx, syscall.EINVAL, fmt.Errorf("connecting: %w", err))
+			e := syscall.EINVAL
+			switch {
+			case errors.Is(err, errNotConfigured):
+				e = syscall.EACCES
+			case errors.Is(err, ErrGrantLimit):
+				e = syscall.ENOMEM
+			}
+			d.fail(ctx, e, fmt.Errorf("connecting: %w", err))
 			return false
 		}
 		d.quick = 0
@@ -232,15 +272,30 @@ var errNotPublished = errors.New("the frontend has not published its transport")
 // evt-ring-ref, the rings were crossed and aplay found no
 // configuration); one transaction sees one finished publication or
 // none.
+//
+// The admin's record of the card (RecordDir below the backend
+// directory, which only dom0 writes) is read in the same transaction:
+// each stream is routed by the record's unique-id, never the
+// frontend's, and a frontend that shows streams or ranges the record
+// does not have is refused (errNotConfigured). A card without a record
+// (xl vsnd-attach writes none) is served with every stream on its
+// default route.
 func (d *device) readTransport(ctx context.Context) ([]StreamConfig, error) {
 	var cfgs []StreamConfig
 	err := d.b.cfg.XS.Transact(ctx, func(tx *xenstore.Tx) error {
 		if fs := xenbus.ReadState(ctx, tx, d.fePath+"/state"); fs != xenbus.Initialised && fs != xenbus.Connected {
 			return errNotPublished
 		}
+		r := cfgReader{ctx, tx}
 		var err error
-		cfgs, err = cfgReader{ctx, tx}.readStreams(d.fePath, true)
-		return err
+		if cfgs, err = r.readStreams(d.fePath, true); err != nil {
+			return err
+		}
+		rec, err := r.record(d.bePath + "/" + recordDir)
+		if err != nil {
+			return err
+		}
+		return bindToRecord(cfgs, rec)
 	})
 	return cfgs, err
 }
@@ -251,6 +306,11 @@ func (d *device) connect(ctx context.Context) ([]StreamConfig, error) {
 	cfgs, err := d.readTransport(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if d.files == nil {
+		if d.files, err = d.b.guest(ctx, d.fe); err != nil {
+			return cfgs, fmt.Errorf("the guest's WAV directory: %w", err)
+		}
 	}
 	d.failed = make(chan error, 1)
 	for _, c := range cfgs {

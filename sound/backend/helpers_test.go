@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -115,6 +116,12 @@ func (r *rig) attach(t testing.TB, dom uint32, items ...string) *backendtest.Fro
 	}
 	t.Cleanup(f.Close)
 	return f
+}
+
+// file is the path of a file in guest dom's directory (the simulated
+// host names its guests domu1, domu2).
+func (r *rig) file(dom uint32, name string) string {
+	return filepath.Join(r.dir, "domu"+itoa(dom), name)
 }
 
 func itoa(n uint32) string { return string(rune('0' + n)) }

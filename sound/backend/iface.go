@@ -39,16 +39,27 @@ type Events interface {
 
 // mux shares one Events handle between every stream: one goroutine
 // reads Pending and wakes the stream that owns each port.
+//
+// A port that fires more than eventsPerSec times a second (after a
+// burst of eventBurst) stays masked until its bucket has a token again:
+// a guest notifying in a loop costs the backend a bounded number of
+// wake-ups, and Xen holds its further notifications meanwhile.
 type mux struct {
 	ev    Events
 	mu    sync.Mutex
-	ports map[uint32]chan struct{}
+	ports map[uint32]*muxPort
 	done  chan struct{}
 	err   error
 }
 
+type muxPort struct {
+	kick     chan struct{}
+	events   bucket
+	deferred bool // an unmask is scheduled
+}
+
 func newMux(ev Events) *mux {
-	m := &mux{ev: ev, ports: map[uint32]chan struct{}{}, done: make(chan struct{})}
+	m := &mux{ev: ev, ports: map[uint32]*muxPort{}, done: make(chan struct{})}
 	go m.run()
 	return m
 }
@@ -72,28 +83,56 @@ func (m *mux) run() {
 			// The driver's ring overflowed (EFBIG) or a read failed:
 			// events may be lost, so every stream looks at its ring.
 			m.mu.Lock()
-			for _, ch := range m.ports {
-				select {
-				case ch <- struct{}{}:
-				default:
-				}
+			for _, mp := range m.ports {
+				mp.poke()
 			}
 			m.mu.Unlock()
 			time.Sleep(time.Millisecond)
 			continue
 		}
 		failures = 0
+		now := time.Now()
+		unmask := ports[:0:0]
 		m.mu.Lock()
 		for _, p := range ports {
-			if ch := m.ports[p]; ch != nil {
-				select {
-				case ch <- struct{}{}:
-				default: // already kicked
-				}
+			mp := m.ports[p]
+			if mp == nil {
+				unmask = append(unmask, p) // a port nobody reads (events ring): nothing to wake
+				continue
+			}
+			mp.poke()
+			if ok, wait := mp.events.take(now); ok {
+				unmask = append(unmask, p)
+			} else if !mp.deferred {
+				mp.deferred = true
+				time.AfterFunc(wait, func() { m.unmaskLater(p, mp) })
 			}
 		}
 		m.mu.Unlock()
-		_ = m.ev.Unmask(ports...) // a port unbound meanwhile cannot be unmasked; nothing to do
+		_ = m.ev.Unmask(unmask...) // a port unbound meanwhile cannot be unmasked; nothing to do
+	}
+}
+
+// unmaskLater unmasks a port that was held masked, if it is still bound
+// to the same stream.
+func (m *mux) unmaskLater(p uint32, mp *muxPort) {
+	m.mu.Lock()
+	mp.deferred = false
+	bound := m.ports[p] == mp
+	if bound {
+		mp.events.take(time.Now())
+	}
+	m.mu.Unlock()
+	if bound {
+		mp.poke() // whatever came while it was masked
+		_ = m.ev.Unmask(p)
+	}
+}
+
+func (mp *muxPort) poke() {
+	select {
+	case mp.kick <- struct{}{}:
+	default: // already kicked
 	}
 }
 
@@ -107,7 +146,7 @@ func (m *mux) bind(domid, remote uint32, kick chan struct{}) (uint32, error) {
 		return 0, err
 	}
 	if kick != nil {
-		m.ports[port] = kick
+		m.ports[port] = &muxPort{kick: kick, events: newBucket(eventsPerSec, eventBurst)}
 	}
 	return port, nil
 }

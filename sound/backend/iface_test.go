@@ -50,7 +50,7 @@ func (e *scriptEvents) Pending() ([]uint32, error) {
 func TestMuxSurvivesLostEvents(t *testing.T) {
 	ev := &scriptEvents{closed: make(chan struct{})}
 	a, b := make(chan struct{}, 1), make(chan struct{}, 1)
-	m := &mux{ev: ev, ports: map[uint32]chan struct{}{}, done: make(chan struct{})}
+	m := &mux{ev: ev, ports: map[uint32]*muxPort{}, done: make(chan struct{})}
 	pa, _ := m.bind(1, 10, a)
 	m.bind(1, 11, b)
 	// Port a fires, then a read fails: b, whose event was lost, must

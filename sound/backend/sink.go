@@ -1,12 +1,7 @@
 package backend
 
 import (
-	"errors"
-	"fmt"
 	"math"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	"xgo.dev/xgo/sound/sndif"
 )
@@ -22,66 +17,6 @@ type Sink interface {
 type Source interface {
 	Read(p []byte) error
 	Close() error
-}
-
-// Endpoint is what a stream's unique-id selects.
-type Endpoint struct {
-	Kind string  // "wav", "tone", "silence", "null", "default"
-	File string  // wav: the path under the WAV directory
-	Hz   float64 // tone
-}
-
-func (e Endpoint) String() string {
-	switch e.Kind {
-	case "wav":
-		return "wav:" + e.File
-	case "tone":
-		return "tone:" + strconv.FormatFloat(e.Hz, 'g', -1, 64)
-	}
-	return e.Kind
-}
-
-// DefaultToneHz is the tone a capture stream without a source produces.
-const DefaultToneHz = 440
-
-// ErrBadUniqueID: a unique-id that names a source or sink badly. The
-// stream then falls back to the default (see ParseUniqueID).
-var ErrBadUniqueID = errors.New("bad unique-id")
-
-// ParseUniqueID reads a stream's unique-id:
-//
-//	wav:<file>   playback writes <file>, capture reads it; <file> is
-//	             relative to the WAV directory and may not leave it
-//	tone:<hz>    capture produces a sine tone of <hz> Hz (1 to 96000);
-//	             playback as default
-//	silence      capture produces silence; playback as default
-//	null         playback discards the samples; capture as default
-//
-// Anything else (snd_be's alsa<...>/pulse<...>, a UUID) is "default":
-// playback writes dom<domid>-vsnd<devid>-pcm<p>-s<s>.wav in the WAV
-// directory, capture produces a 440 Hz tone. A unique-id that starts
-// with wav: or tone: but is malformed is an error (ErrBadUniqueID): the
-// guest owns the node, so a path that leaves the directory must not be
-// followed.
-func ParseUniqueID(id string) (Endpoint, error) {
-	switch {
-	case strings.HasPrefix(id, "wav:"):
-		f := strings.TrimPrefix(id, "wav:")
-		clean := filepath.Clean(f)
-		if f == "" || filepath.IsAbs(f) || clean == ".." || strings.HasPrefix(clean, "../") || clean == "." || strings.ContainsRune(f, 0) {
-			return Endpoint{Kind: "default"}, fmt.Errorf("%w %q: the file must be a relative path inside the WAV directory", ErrBadUniqueID, id)
-		}
-		return Endpoint{Kind: "wav", File: clean}, nil
-	case strings.HasPrefix(id, "tone:"):
-		hz, err := strconv.ParseFloat(strings.TrimPrefix(id, "tone:"), 64)
-		if err != nil || !(hz >= 1 && hz <= 96000) {
-			return Endpoint{Kind: "default"}, fmt.Errorf("%w %q: want tone:<Hz> with 1 ≤ Hz ≤ 96000", ErrBadUniqueID, id)
-		}
-		return Endpoint{Kind: "tone", Hz: hz}, nil
-	case id == "silence", id == "null":
-		return Endpoint{Kind: id}, nil
-	}
-	return Endpoint{Kind: "default"}, nil
 }
 
 // silence fills buffers with a format's silence: 0 for signed and float

@@ -4,11 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
+	"xgo.dev/xgo/sound/route"
 	"xgo.dev/xgo/sound/sndif"
 )
 
@@ -51,6 +50,11 @@ type stream struct {
 	mutes     []bool
 
 	evtID uint16 // next event id: counts from 0 for the connection, as the frontend expects
+	// held is a WRITE that came more than a buffer ahead of the clock:
+	// it is answered (and the ring read on) when the clock catches up.
+	held *sndif.Request
+	// reqs bounds the requests served a second.
+	reqs bucket
 	// Counters.
 	requests, events, dropped uint64
 }
@@ -62,7 +66,7 @@ func (s *stream) logf(format string, args ...any) {
 // attach maps the stream's two pages and binds its two ports.
 func (s *stream) attach() error {
 	fe := s.d.fe
-	g := s.d.b.cfg.Grants
+	g := s.d.b.grants
 	var err error
 	if s.ringMap, err = g.Map(fe, []uint32{s.cfg.RingRef}, true); err != nil {
 		return fmt.Errorf("%s: mapping ring-ref %d: %w", s.cfg, s.cfg.RingRef, err)
@@ -108,6 +112,7 @@ func (s *stream) detach() {
 // start runs the stream's goroutine; fail is called once if the guest
 // breaks the protocol.
 func (s *stream) start(fail func(error)) {
+	s.reqs = newBucket(requestsPerSec, requestBurst)
 	s.stop = make(chan struct{})
 	s.done = make(chan struct{})
 	go s.run(fail)
@@ -134,13 +139,13 @@ func (s *stream) run(fail func(error)) {
 	timer.Stop()
 	defer timer.Stop()
 	for {
-		busy, err := s.serve()
+		wait, err := s.serve()
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", s.cfg, err))
 			return
 		}
 		s.advance(time.Now())
-		if busy {
+		if wait == 0 {
 			select {
 			case <-s.stop:
 				return
@@ -149,7 +154,10 @@ func (s *stream) run(fail func(error)) {
 			}
 		}
 		if s.running {
-			timer.Reset(s.tick())
+			wait = min(wait, s.tick())
+		}
+		if wait < forever {
+			timer.Reset(wait)
 		} else {
 			timer.Stop()
 		}
@@ -162,31 +170,64 @@ func (s *stream) run(fail func(error)) {
 	}
 }
 
-// serve answers the requests on the ring; busy reports that more are
-// waiting than one wake serves.
-func (s *stream) serve() (busy bool, err error) {
+// forever is serve's "nothing to wait for but the guest".
+const forever = time.Duration(1<<63 - 1)
+
+// serve answers the requests on the ring. It returns when the ring is
+// empty (forever), when a WRITE must wait for the clock or the stream
+// has spent its requests for now (how long to wait), or when more are
+// waiting than one wake serves (0: go on at once).
+func (s *stream) serve() (time.Duration, error) {
 	for n := 0; ; n++ {
-		more, err := s.ring.FinalCheck()
-		if err != nil {
-			return false, err
-		}
-		if !more {
-			return false, nil
-		}
 		if n == maxPerWake {
-			return true, nil
+			return 0, nil
 		}
-		req, err := s.ring.Take()
-		if err != nil {
-			return false, err
+		req := s.held
+		if req == nil {
+			more, err := s.ring.FinalCheck()
+			if err != nil {
+				return forever, err
+			}
+			if !more {
+				return forever, nil
+			}
+			if ok, wait := s.reqs.take(time.Now()); !ok {
+				return wait, nil
+			}
+			r, err := s.ring.Take()
+			if err != nil {
+				return forever, err
+			}
+			req = &r
+			s.requests++
 		}
-		s.requests++
-		resp := s.handle(&req)
+		if wait := s.early(req); wait > 0 {
+			s.held = req
+			return wait, nil
+		}
+		s.held = nil
+		resp := s.handle(req)
 		s.ring.Put(&resp)
 		if s.ring.Push() {
 			s.d.b.mux.notify(s.port)
 		}
 	}
+}
+
+// early says how long a playback WRITE must wait: a guest may write at
+// most one buffer ahead of the stream's clock, as a card's DMA would
+// let it, so it cannot fill dom0's disk faster than it plays. A stream
+// whose clock is stopped does not wait: its WRITE beyond the buffer is
+// answered EIO at once (see doWrite).
+func (s *stream) early(req *sndif.Request) time.Duration {
+	if req.Operation != sndif.OpWrite || !s.open || !s.running || s.cfg.Capture {
+		return 0
+	}
+	ahead := int64(s.written+uint64(req.RW.Length)) - int64(s.pos) - int64(s.bufSize)
+	if ahead <= 0 || s.rate == 0 || s.frame == 0 {
+		return 0
+	}
+	return max(time.Millisecond, time.Duration(uint64(ahead)*uint64(time.Second)/(uint64(s.rate)*s.frame)))
 }
 
 func (s *stream) handle(req *sndif.Request) sndif.Response {
@@ -282,7 +323,7 @@ func (s *stream) doOpen(o sndif.OpenReq) int32 {
 		}
 		return sndif.StatusEFAULT
 	}
-	buf, err := s.d.b.cfg.Grants.Map(s.d.fe, refs, true)
+	buf, err := s.d.b.grants.Map(s.d.fe, refs, true)
 	if err != nil {
 		s.logf("OPEN: mapping the %d buffer pages: %v", len(refs), err)
 		return sndif.StatusEFAULT
@@ -303,7 +344,7 @@ func (s *stream) doOpen(o sndif.OpenReq) int32 {
 	s.open, s.running = true, false
 	s.written, s.pos, s.lastEvent, s.remNs = 0, 0, 0, 0
 	s.volumes, s.mutes = make([]int32, ch), make([]bool, ch)
-	s.logf("OPEN %s %d Hz %d ch, buffer %d, period %d, %s", s.format, s.rate, ch, s.bufSize, s.period, s.endpoint)
+	s.logf("OPEN %s %d Hz %d ch, buffer %d, period %d, %q", s.format, s.rate, ch, s.bufSize, s.period, s.endpoint)
 	return sndif.StatusOK
 }
 
@@ -320,7 +361,7 @@ func (s *stream) directory(ref uint32, size uint32) ([]uint32, error) {
 			return nil, fmt.Errorf("%w: directory page %d listed twice", sndif.ErrBadDirectory, ref)
 		}
 		seen[ref] = true
-		m, err := s.d.b.cfg.Grants.Map(s.d.fe, []uint32{ref}, false)
+		m, err := s.d.b.grants.Map(s.d.fe, []uint32{ref}, false)
 		if err != nil {
 			return nil, fmt.Errorf("mapping directory page %d: %w", ref, err)
 		}
@@ -338,50 +379,63 @@ func (s *stream) directory(ref uint32, size uint32) ([]uint32, error) {
 	return refs, nil
 }
 
+// openEndpoint opens what the stream is bound to: the admin's route
+// (the record's unique-id; bindToRecord), never anything the frontend
+// names. Files are the guest's own, in its directory (guestFiles).
 func (s *stream) openEndpoint() error {
-	ep, err := ParseUniqueID(s.cfg.UniqueID)
+	ep, err := route.Parse(s.cfg.UniqueID)
 	if err != nil {
 		s.d.logf("%s: %v; using the default", s.cfg, err)
 	}
-	b := s.d.b
+	g := s.d.files
 	if !s.cfg.Capture {
-		var path string
+		var name string
 		switch ep.Kind {
-		case "null":
+		case route.Null:
 			s.sink, s.endpoint = discard{}, "null"
 			return nil
-		case "wav":
-			path = filepath.Join(b.wavDir, ep.File)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
-			}
+		case route.WAV:
+			name = ep.File
 		default:
-			path = filepath.Join(b.wavDir, fmt.Sprintf("dom%d-vsnd%d-pcm%d-s%d.wav", s.d.fe, s.d.devid, s.cfg.PCM, s.cfg.Index))
+			name = fmt.Sprintf("vsnd%d-pcm%d-s%d.wav", s.d.devid, s.cfg.PCM, s.cfg.Index)
 		}
-		w, err := newWAVWriter(path, s.format, s.rate, s.channels)
+		key := fmt.Sprintf("%d/%d/%d", s.d.devid, s.cfg.PCM, s.cfg.Index)
+		f, got, err := g.playbackFile(key, name)
 		if err != nil {
 			return err
 		}
-		s.sink, s.endpoint = w, "wav:"+path
+		if got != name {
+			s.d.logf("%s: %q exists and was not written by this stream: writing %q", s.cfg, name, got)
+		}
+		w, err := newWAVWriter(f, quotaFile{f, g}, s.format, s.rate, s.channels)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		s.sink, s.endpoint = w, "wav:"+f.Name()
 		return nil
 	}
 	switch ep.Kind {
-	case "wav":
-		path := filepath.Join(b.wavDir, ep.File)
-		r, warn, err := newWAVReader(path, s.format, s.rate, s.channels)
+	case route.WAV:
+		f, err := g.captureFile(ep.File)
 		if err != nil {
+			return err
+		}
+		r, warn, err := newWAVReader(f, s.format, s.rate, s.channels)
+		if err != nil {
+			f.Close()
 			return err
 		}
 		for _, w := range warn {
 			s.d.logf("%s: %s", s.cfg, w)
 		}
-		s.source, s.endpoint = r, "wav:"+path
-	case "silence":
+		s.source, s.endpoint = r, "wav:"+f.Name()
+	case route.Silence:
 		s.source, s.endpoint = newSilence(s.format), "silence"
-	case "tone":
+	case route.Tone:
 		s.source, s.endpoint = newTone(s.format, ep.Hz, s.rate, s.channels), ep.String()
 	default:
-		s.source, s.endpoint = newTone(s.format, DefaultToneHz, s.rate, s.channels), "tone:440"
+		s.source, s.endpoint = newTone(s.format, route.DefaultToneHz, s.rate, s.channels), "tone:440"
 	}
 	return nil
 }
@@ -405,8 +459,14 @@ func (s *stream) doWrite(rw sndif.RWReq) int32 {
 		s.logf("WRITE %d+%d outside the %d-octet buffer (open %v)", rw.Offset, rw.Length, s.bufSize, s.open)
 		return sndif.StatusEINVAL
 	}
+	if s.written+uint64(len(b)) > s.pos+uint64(s.bufSize) {
+		// More than a buffer ahead of a clock that is not running (a
+		// running one makes the WRITE wait instead: early).
+		s.logf("WRITE of %d octets more than a buffer ahead of the stopped stream", len(b))
+		return sndif.StatusEIO
+	}
 	if err := s.sink.Write(b); err != nil {
-		s.d.logf("%s: writing %s: %v", s.cfg, s.endpoint, err)
+		s.d.logf("%s: writing %q: %v", s.cfg, s.endpoint, err)
 		return sndif.StatusEIO
 	}
 	s.written += uint64(len(b))
@@ -423,7 +483,7 @@ func (s *stream) doRead(rw sndif.RWReq) int32 {
 		return sndif.StatusEINVAL
 	}
 	if err := s.source.Read(b); err != nil {
-		s.d.logf("%s: reading %s: %v", s.cfg, s.endpoint, err)
+		s.d.logf("%s: reading %q: %v", s.cfg, s.endpoint, err)
 		return sndif.StatusEIO
 	}
 	return sndif.StatusOK
@@ -540,7 +600,7 @@ func (s *stream) closePCM() {
 	s.advance(time.Now())
 	if s.sink != nil {
 		if err := s.sink.Close(); err != nil {
-			s.d.logf("%s: closing %s: %v", s.cfg, s.endpoint, err)
+			s.d.logf("%s: closing %q: %v", s.cfg, s.endpoint, err)
 		}
 	}
 	if s.source != nil {

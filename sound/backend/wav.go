@@ -83,20 +83,18 @@ type wavWriter struct {
 // maxWAVData is the most a RIFF file's 32-bit sizes can describe.
 const maxWAVData = 1<<32 - 1 - 1024
 
-func newWAVWriter(path string, f sndif.Format, rate uint32, channels int) (*wavWriter, error) {
+// newWAVWriter writes a WAV file into file: the samples through out
+// (the file itself, or a writer that charges a quota), the header's
+// final sizes at Close through file.
+func newWAVWriter(file *os.File, out io.Writer, f sndif.Format, rate uint32, channels int) (*wavWriter, error) {
 	p, ok := pcmFormats[f]
 	if !ok {
 		return nil, fmt.Errorf("WAV cannot carry %s", f)
 	}
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	w := &wavWriter{f: file, w: bufio.NewWriterSize(file, 64<<10), p: p, rate: rate, channels: channels}
+	w := &wavWriter{f: file, w: bufio.NewWriterSize(out, 64<<10), p: p, rate: rate, channels: channels}
 	h := wavHeader(p, rate, channels, 0)
 	w.hdrLen = len(h)
 	if _, err := w.w.Write(h); err != nil {
-		file.Close()
 		return nil, err
 	}
 	return w, nil
@@ -220,19 +218,17 @@ func parseWAV(r io.Reader) (wavInfo, int64, error) {
 	return info, 0, errors.New("no data chunk")
 }
 
-func newWAVReader(path string, f sndif.Format, rate uint32, channels int) (*wavReader, []string, error) {
+// newWAVReader reads the WAV file file; the caller closes file if it
+// fails.
+func newWAVReader(file *os.File, f sndif.Format, rate uint32, channels int) (*wavReader, []string, error) {
 	p, ok := pcmFormats[f]
 	if !ok {
 		return nil, nil, fmt.Errorf("WAV cannot carry %s", f)
 	}
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
+	path := file.Name()
 	br := bufio.NewReader(file)
 	info, size, err := parseWAV(br)
 	if err != nil {
-		file.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	tag := p.wavTag
@@ -240,7 +236,6 @@ func newWAVReader(path string, f sndif.Format, rate uint32, channels int) (*wavR
 		tag = wavPCM
 	}
 	if info.tag != tag || info.bits != p.wavBits || info.channels != channels {
-		file.Close()
 		return nil, nil, fmt.Errorf("%s holds %d-channel %d-bit samples (format tag %d); the stream opened %d-channel %s", path, info.channels, info.bits, info.tag, channels, f)
 	}
 	var warn []string

@@ -37,6 +37,7 @@ type device struct {
 	streams  []*stream
 
 	logs  *logLimiter
+	dbg   *logLimiter // verbose lines
 	steps bucket // state-machine passes: a guest's state-change storm waits
 	// files is the guest's directory, from its first connection on.
 	files *guestFiles
@@ -44,7 +45,7 @@ type device struct {
 
 func newDevice(b *Backend, fe uint32, devid int, bePath string) *device {
 	return &device{b: b, fe: fe, devid: devid, bePath: bePath, kick: make(chan struct{}, 1),
-		logs: newLogLimiter(), steps: newBucket(stepsPerSec, stepBurst)}
+		logs: newLogLimiter(logLinesPer10s, logBurst), dbg: newLogLimiter(debugLinesPer10s, debugBurst), steps: newBucket(stepsPerSec, stepBurst)}
 }
 
 // logf logs one line about the device, at most logLinesPer10s every ten
@@ -60,7 +61,20 @@ func (d *device) logf(format string, args ...any) {
 	d.b.logf("dom%d vsnd%d: "+format, append([]any{d.fe, d.devid}, args...)...)
 }
 
+// debugf is logf's verbose twin (-v), limited likewise but apart, so
+// that requests a guest makes fail on purpose cannot crowd out the
+// device's state changes.
 func (d *device) debugf(format string, args ...any) {
+	if d.b.cfg.Debugf == nil {
+		return
+	}
+	ok, dropped := d.dbg.allow()
+	if !ok {
+		return
+	}
+	if dropped > 0 {
+		format += fmt.Sprintf(" (%d earlier verbose lines about this device suppressed)", dropped)
+	}
 	d.b.debugf("dom%d vsnd%d: "+format, append([]any{d.fe, d.devid}, args...)...)
 }
 

@@ -3,9 +3,12 @@ package backend_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +28,7 @@ type rig struct {
 	ev   *backendtest.Evtchn
 	m    *sound.Manager
 	dir  string
+	log  *lineLog
 	stop context.CancelFunc
 	done chan error
 }
@@ -41,6 +45,17 @@ func newRig(t testing.TB) *rig { t.Helper(); return newRigWith(t, nil) }
 // newRigWith is newRig with the backend's grants passed through wrap.
 func newRigWith(t testing.TB, wrap func(backend.Grants) backend.Grants) *rig {
 	t.Helper()
+	return newRigConfig(t, func(c *backend.Config) {
+		if wrap != nil {
+			c.Grants = wrap(c.Grants)
+		}
+	})
+}
+
+// newRigConfig is newRig with the backend's configuration passed through
+// change; the rig's log keeps every line the backend logged.
+func newRigConfig(t testing.TB, change func(*backend.Config)) *rig {
+	t.Helper()
 	s, err := xensim.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -54,17 +69,15 @@ func newRigWith(t testing.TB, wrap func(backend.Grants) backend.Grants) *rig {
 	x.AddDomain(1, 8192)
 	x.AddDomain(2, 8192)
 	r := &rig{sim: s, xs: xs, x: x, ev: x.Evtchn(0), m: &sound.Manager{XS: xs, HV: s.Host()}, dir: t.TempDir(), done: make(chan error, 1)}
-	g := x.Grants(0)
-	if wrap != nil {
-		g = wrap(g)
-	}
-	cfg := backend.Config{XS: xs, Grants: g, Events: r.ev, WAVDir: r.dir,
-		Logf:   func(f string, a ...any) { t.Logf("backend: "+f, a...) },
-		Debugf: func(f string, a ...any) { t.Logf("backend debug: "+f, a...) }}
+	r.log = &lineLog{}
+	cfg := backend.Config{XS: xs, Grants: x.Grants(0), Events: r.ev, WAVDir: r.dir,
+		Logf:   func(f string, a ...any) { r.log.add(fmt.Sprintf(f, a...)); t.Logf("backend: "+f, a...) },
+		Debugf: func(f string, a ...any) { r.log.add(fmt.Sprintf(f, a...)); t.Logf("backend debug: "+f, a...) }}
 	switch t.(type) {
 	case *testing.B, *testing.F:
 		cfg.Logf, cfg.Debugf = nil, nil
 	}
+	change(&cfg)
 	b := backend.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
@@ -122,6 +135,24 @@ func (r *rig) attach(t testing.TB, dom uint32, items ...string) *backendtest.Fro
 // host names its guests domu1, domu2).
 func (r *rig) file(dom uint32, name string) string {
 	return filepath.Join(r.dir, "domu"+itoa(dom), name)
+}
+
+// lineLog keeps the lines a backend logged.
+type lineLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineLog) add(s string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, s)
+	l.mu.Unlock()
+}
+
+func (l *lineLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
 }
 
 func itoa(n uint32) string { return string(rune('0' + n)) }

@@ -18,15 +18,17 @@ import (
 // request at a time per stream and waits for its answer, so even a
 // 192 kHz stream with 16-frame periods stays far below them.
 const (
-	eventsPerSec    = 4000 // notifications per port, burst eventBurst
-	eventBurst      = 256
-	requestsPerSec  = 8000 // requests per stream, burst requestBurst
-	requestBurst    = 4 * 32
-	stepsPerSec     = 20 // state-machine passes per device, burst stepBurst
-	stepBurst       = 40
-	logLinesPer10s  = 10 // log lines per device, burst logBurst
-	logBurst        = 20
-	shutdownTimeout = time.Second
+	eventsPerSec     = 4000 // notifications per port, burst eventBurst
+	eventBurst       = 256
+	requestsPerSec   = 8000 // requests per stream, burst requestBurst
+	requestBurst     = 4 * 32
+	stepsPerSec      = 20 // state-machine passes per device, burst stepBurst
+	stepBurst        = 40
+	logLinesPer10s   = 10 // log lines per device, burst logBurst
+	logBurst         = 20
+	debugLinesPer10s = 200 // verbose (-v) lines per device, burst debugBurst
+	debugBurst       = 200
+	shutdownTimeout  = time.Second
 )
 
 // bucket is a token bucket: rate tokens a second, at most burst saved.
@@ -121,17 +123,17 @@ func (m *limitedMapping) Unmap() error {
 	return err
 }
 
-// logLimiter lets a device log logBurst lines at once and then
-// logLinesPer10s every ten seconds; the next line that passes says how
-// many were left out.
+// logLimiter lets a device log a burst of lines at once and then a
+// number every ten seconds; the next line that passes says how many
+// were left out.
 type logLimiter struct {
 	mu      sync.Mutex
 	b       bucket
 	dropped int
 }
 
-func newLogLimiter() *logLimiter {
-	return &logLimiter{b: newBucket(logLinesPer10s/10.0, logBurst)}
+func newLogLimiter(per10s, burst float64) *logLimiter {
+	return &logLimiter{b: newBucket(per10s/10.0, burst)}
 }
 
 // allow reports whether a line may be logged now, and how many were

@@ -318,14 +318,20 @@ func (s *stream) doOpen(o sndif.OpenReq) int32 {
 	refs, err := s.directory(o.GrefDirectory, o.BufferSize)
 	if err != nil {
 		s.logf("OPEN: %v", err)
-		if errors.Is(err, sndif.ErrBadDirectory) {
+		switch {
+		case errors.Is(err, sndif.ErrBadDirectory):
 			return sndif.StatusEINVAL
+		case errors.Is(err, ErrGrantLimit):
+			return sndif.StatusENOMEM
 		}
 		return sndif.StatusEFAULT
 	}
 	buf, err := s.d.b.grants.Map(s.d.fe, refs, true)
 	if err != nil {
 		s.logf("OPEN: mapping the %d buffer pages: %v", len(refs), err)
+		if errors.Is(err, ErrGrantLimit) {
+			return sndif.StatusENOMEM
+		}
 		return sndif.StatusEFAULT
 	}
 	if len(buf.Bytes()) < int(o.BufferSize) {

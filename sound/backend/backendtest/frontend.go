@@ -333,12 +333,15 @@ func (s *Stream) Do(req sndif.Request) (sndif.Response, error) {
 	}
 }
 
+// ErrStatus is a request the backend answered with an error status.
+var ErrStatus = errors.New("backendtest: error status")
+
 func statusErr(r sndif.Response, err error) error {
 	if err != nil {
 		return err
 	}
 	if r.Status != 0 {
-		return fmt.Errorf("%s: status %d", r.Operation, r.Status)
+		return fmt.Errorf("%s: %w %d", r.Operation, ErrStatus, r.Status)
 	}
 	return nil
 }

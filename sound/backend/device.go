@@ -38,7 +38,7 @@ type device struct {
 
 	logs  *logLimiter
 	dbg   *logLimiter // verbose lines
-	steps bucket // state-machine passes: a guest's state-change storm waits
+	steps bucket      // state-machine passes: a guest's state-change storm waits
 	// files is the guest's directory, from its first connection on.
 	files *guestFiles
 }

@@ -58,13 +58,27 @@
 //
 // # Sinks and sources
 //
-// The stream's unique-id selects them (ParseUniqueID): wav:<file>, tone:<Hz>,
-// silence, null, anything else the default. Playback WAV files hold the
-// samples converted losslessly to WAV's layout (8-bit unsigned, wider
-// signed little-endian, floats as IEEE float, µ-law and A-law as such,
-// 24-bit samples left-aligned in 32 bits with WAVE_FORMAT_EXTENSIBLE): a
-// little-endian signed 16 or 32-bit stream is written byte for byte.
-// Each OPEN starts a new file; CLOSE writes its final RIFF sizes.
+// The admin's record of the card (card/ below the backend directory,
+// written by xgo vsnd-attach) routes each stream, by the grammar of
+// package route: wav:<file>, tone:<Hz>, silence, null, anything else the
+// default. The frontend's unique-id is never read for routing; a card
+// without a record (xl's) takes the default for every stream, and a
+// frontend showing streams or ranges beyond the record is refused. Each
+// guest's files live in its own directory below Config.WAVDir, opened
+// without following links, non-blocking, regular files only. Playback
+// WAV files hold the samples converted losslessly to WAV's layout (8-bit
+// unsigned, wider signed little-endian, floats as IEEE float, µ-law and
+// A-law as such, 24-bit samples left-aligned in 32 bits with
+// WAVE_FORMAT_EXTENSIBLE): a little-endian signed 16 or 32-bit stream is
+// written byte for byte. Each OPEN starts a new file; CLOSE writes its
+// final RIFF sizes.
+//
+// # Bounds
+//
+// A guest writes at most one buffer ahead of its stream's clock, holds
+// at most Config.WAVQuota bytes of files and Config.MaxGrantPages mapped
+// pages; token buckets bound its notifications, requests, state changes
+// and log lines (limits.go). docs/vsnd-backend.md has the threat model.
 //
 // # Hosts
 //

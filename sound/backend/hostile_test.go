@@ -502,3 +502,46 @@ func TestGuestBounds(t *testing.T) {
 		t.Errorf("q.wav: %v, %v", st, err)
 	}
 }
+
+// callGrants counts Map calls.
+type callGrants struct {
+	g backend.Grants
+	n *atomic.Int64
+}
+
+func (c callGrants) Map(dom uint32, refs []uint32, w bool) (backend.Mapping, error) {
+	c.n.Add(1)
+	return c.g.Map(dom, refs, w)
+}
+
+// A guest that flips its state between Initialising and Initialised as
+// fast as it can makes the backend connect (map its rings) a bounded
+// number of times: the state machine runs stepsPerSec passes a second
+// after a burst, and the storm's events collapse into them.
+func TestHostileStateStorm(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	r := newRigWith(t, func(g backend.Grants) backend.Grants { return callGrants{g, &calls} })
+	f := r.attach(t, 1, card48k, "PCM, name=s", "STREAM, unique-id=null, type=p")
+	g := r.guest(t, 1)
+	ctx := ctxT(t)
+	before := calls.Load()
+	start := time.Now()
+	flips := 0
+	for time.Since(start) < 500*time.Millisecond {
+		for _, st := range []string{"1", "3"} {
+			if err := g.Write(ctx, f.Path+"/state", []byte(st)); err != nil {
+				t.Fatal(err)
+			}
+			flips++
+		}
+	}
+	el := time.Since(start).Seconds()
+	time.Sleep(100 * time.Millisecond)
+	n := calls.Load() - before
+	// Two mappings (ring and event page) per connection of the one stream.
+	if limit := int64(2 * (40 + 20*el + 4)); n > limit {
+		t.Errorf("%d flips in %.2f s made %d mappings, more than the bound %d", flips, el, n, limit)
+	}
+	t.Logf("%d state flips in %.2f s: %d mappings", flips, el, n)
+}

@@ -75,3 +75,82 @@ func TestMuxSurvivesLostEvents(t *testing.T) {
 		t.Fatalf("mux ended with %v", m.err)
 	}
 }
+
+// stormEvents is a guest that notifies its port as fast as it can: the
+// port is pending again as soon as it is unmasked, as on Xen.
+type stormEvents struct {
+	mu        sync.Mutex
+	cond      *sync.Cond
+	masked    bool
+	closed    bool
+	delivered int
+}
+
+func newStormEvents() *stormEvents {
+	e := &stormEvents{}
+	e.cond = sync.NewCond(&e.mu)
+	return e
+}
+
+func (e *stormEvents) BindInterdomain(domid, remote uint32) (uint32, error) { return 7, nil }
+func (e *stormEvents) Unbind(uint32) error                                  { return nil }
+func (e *stormEvents) Notify(uint32) error                                  { return nil }
+func (e *stormEvents) Close() error {
+	e.mu.Lock()
+	e.closed = true
+	e.cond.Broadcast()
+	e.mu.Unlock()
+	return nil
+}
+func (e *stormEvents) Unmask(ports ...uint32) error {
+	e.mu.Lock()
+	if len(ports) > 0 {
+		e.masked = false
+		e.cond.Broadcast()
+	}
+	e.mu.Unlock()
+	return nil
+}
+func (e *stormEvents) Pending() ([]uint32, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.masked && !e.closed {
+		e.cond.Wait()
+	}
+	if e.closed {
+		return nil, os.ErrClosed
+	}
+	e.masked = true // delivered: masked until unmasked
+	e.delivered++
+	return []uint32{7}, nil
+}
+
+// TestEventStormIsBounded: a port that fires without pause wakes its
+// stream at most eventBurst times at once and eventsPerSec a second
+// after that, because the mux leaves it masked meanwhile.
+func TestEventStormIsBounded(t *testing.T) {
+	ev := newStormEvents()
+	kick := make(chan struct{}, 1)
+	m := newMux(ev)
+	if _, err := m.bind(1, 5, kick); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range kick {
+		}
+	}()
+	start := time.Now()
+	time.Sleep(300 * time.Millisecond)
+	ev.mu.Lock()
+	n, el := ev.delivered, time.Since(start).Seconds()
+	ev.mu.Unlock()
+	ev.Close()
+	<-m.done
+	if limit := eventBurst + int(eventsPerSec*el) + 50; n > limit {
+		t.Errorf("%d notifications delivered in %.2f s, more than the bound %d", n, el, limit)
+	}
+	if n < eventBurst {
+		t.Errorf("only %d notifications delivered: the storm did not run", n)
+	}
+	t.Logf("%d notifications delivered in %.2f s", n, el)
+}

@@ -18,9 +18,9 @@ import (
 // request at a time per stream and waits for its answer, so even a
 // 192 kHz stream with 16-frame periods stays far below them.
 const (
-	eventsPerSec     = 4000 // notifications per port, burst eventBurst
+	eventsPerSec     = 10000 // notifications per port, burst eventBurst
 	eventBurst       = 256
-	requestsPerSec   = 8000 // requests per stream, burst requestBurst
+	requestsPerSec   = 10000 // requests per stream, burst requestBurst
 	requestBurst     = 4 * 32
 	stepsPerSec      = 20 // state-machine passes per device, burst stepBurst
 	stepBurst        = 40

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -530,5 +531,41 @@ func TestExportIgnoresTheGuestsEdits(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("export lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestPlanDoesNotWaitForADetach: on the plan's copy of the host no
+// backend or frontend runs, so a vsnd-detach step of a connected card
+// asks its ends to close and goes on at once; the run on the host waits
+// as it must (here, with no backend running, for the step's timeout).
+func TestPlanDoesNotWaitForADetach(t *testing.T) {
+	s := newSim(t)
+	h := hostOf(t, s)
+	setup, err := Decode([]byte("version: 1\nsteps:\n  - vsnd-attach:\n      domain: domu2\n      card:"+card+"\n"), "setup.yaml")
+	must(t, err)
+	_, err = Run(ctx(t), setup, h, RunOptions{})
+	must(t, err)
+	for _, p := range []string{"/local/domain/2/device/vsnd/0/state", "/local/domain/0/backend/vsnd/2/0/state"} {
+		must(t, h.XS.Write(ctx(t), p, []byte("4"))) // connected, as a backend would leave it
+	}
+	f, err := Decode([]byte("version: 1\nsteps:\n  - vsnd-detach: {domain: domu2, devid: 0, timeout: 3s}\n"), "d.yaml")
+	must(t, err)
+	cp, err := s.Copy()
+	must(t, err)
+	defer cp.Close()
+	start := time.Now()
+	rep, err := Plan(ctx(t), f, cp)
+	must(t, err)
+	if d := time.Since(start); d > time.Second || !rep.OK {
+		t.Errorf("plan took %v (report %+v); want no wait on the copy", d, rep)
+	}
+	if !slices.ContainsFunc(rep.Steps[0].Changes, func(c string) bool { return strings.Contains(c, "/local/domain/0/backend/vsnd/2/0/online") }) {
+		t.Errorf("the plan does not show the close request: %q", rep.Steps[0].Changes)
+	}
+	start = time.Now()
+	_, err = Run(ctx(t), f, h, RunOptions{})
+	must(t, err)
+	if d := time.Since(start); d < 3*time.Second {
+		t.Errorf("the run took %v: it did not wait for the ends", d)
 	}
 }

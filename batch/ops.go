@@ -29,6 +29,9 @@ type Host struct {
 	// Trace, if set, gets a line for every hypercall or XenStore change
 	// as it is made and undone (xgo -v).
 	Trace func(string)
+	// Copy says the host is a copy (batch plan's): nothing runs there
+	// that answers a device's other end, so no step waits for one.
+	Copy bool
 }
 
 // Store is what the steps need of a XenStore connection; a
@@ -720,7 +723,7 @@ func (o detachOp) String() string {
 
 func (o detachOp) apply(ctx context.Context, h *Host) ([]string, undoFunc, error) {
 	m := h.sound()
-	req := sound.DetachRequest{Domain: o.domain, DevID: int(o.devid), Force: o.force, Timeout: o.timeout}
+	req := sound.DetachRequest{Domain: o.domain, DevID: int(o.devid), Force: o.force, Timeout: o.timeout, NoWait: h.Copy}
 	dry := req
 	dry.DryRun = true
 	plan, err := m.Detach(ctx, dry)

@@ -127,7 +127,7 @@ func Plan(ctx context.Context, f *File, sim *xensim.Sim) (*Report, error) {
 		return nil, err
 	}
 	defer xs.Close()
-	h := &Host{HV: sim.Host(), XS: xs}
+	h := &Host{HV: sim.Host(), XS: xs, Copy: true}
 	rep := newReport(f, "plan")
 	for i, s := range f.Steps {
 		changes, _, err := s.op.apply(ctx, h)

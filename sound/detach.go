@@ -23,6 +23,9 @@ type DetachRequest struct {
 	Force   bool          // skip the close handshake
 	Timeout time.Duration // bound of the handshake; 0 means DefaultTimeout
 	DryRun  bool          // say what would be done, change nothing
+	// NoWait asks the ends to close but does not wait for them: on a
+	// copy of a host (batch plan) nothing runs that could answer.
+	NoWait bool
 }
 
 // Detachment is what Detach did (or would do).
@@ -54,16 +57,31 @@ type Detachment struct {
 // it names this very device's vsnd backend directory: a guest cannot make
 // xgo remove anything else.
 func (m *Manager) Detach(ctx context.Context, req DetachRequest) (*Detachment, error) {
-	if req.DevID < 0 {
-		return nil, fmt.Errorf("%w: device id %d", ErrInvalid, req.DevID)
+	d, wait, err := m.BeginDetach(ctx, req)
+	if err != nil {
+		return d, err
 	}
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	if wait {
+		if err := m.WaitClosed(ctx, d, req.Timeout); err != nil {
+			return d, err
+		}
+	}
+	return d, m.FinishDetach(ctx, d, req.DryRun)
+}
+
+// BeginDetach is Detach's first part: it finds the device and, unless
+// req.Force or the ends are idle, asks the backend to close. wait
+// reports that the handshake is under way: WaitClosed waits for it, then
+// FinishDetach removes the device. A caller that must not hold the host
+// while the ends answer (the simulated host, which other processes
+// serve in turns) runs the three parts apart.
+func (m *Manager) BeginDetach(ctx context.Context, req DetachRequest) (d *Detachment, wait bool, err error) {
+	if req.DevID < 0 {
+		return nil, false, fmt.Errorf("%w: device id %d", ErrInvalid, req.DevID)
 	}
 	doms, err := m.Domains(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	fe, err := resolveDomain(doms, req.Domain)
 	if err != nil {
@@ -71,49 +89,57 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (*Detachment, e
 		// its id.
 		id, perr := strconv.ParseUint(req.Domain, 10, 16)
 		if !errors.Is(err, ErrNotFound) || perr != nil {
-			return nil, err
+			return nil, false, err
 		}
 		fe = Domain{ID: uint32(id)}
 	}
-	d := &Detachment{Frontend: fe, DevID: req.DevID, FrontendPath: FrontendPath(fe.ID, req.DevID), LibxlPath: LibxlPath(fe.ID, req.DevID)}
+	d = &Detachment{Frontend: fe, DevID: req.DevID, FrontendPath: FrontendPath(fe.ID, req.DevID), LibxlPath: LibxlPath(fe.ID, req.DevID)}
 	bePath, libxl, feExists, err := locate(ctx, m.XS, fe.ID, req.DevID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !libxl && !feExists {
-		return nil, &NotFoundError{Kind: "vsnd device", Name: strconv.Itoa(req.DevID), In: fe.Label()}
+		return nil, false, &NotFoundError{Kind: "vsnd device", Name: strconv.Itoa(req.DevID), In: fe.Label()}
 	}
 	d.BackendPath = bePath
-
-	if err := m.handshake(ctx, d, req.Force, req.DryRun, timeout); err != nil {
-		return d, err
+	wait, err = m.askClose(ctx, d, req.Force, req.DryRun)
+	if wait && req.NoWait {
+		d.Handshake.Outcome = OutcomeNotWaited
+		wait = false
 	}
+	return d, wait, err
+}
+
+// FinishDetach is Detach's last part: one transaction removes the
+// device (see Detach), or in a dry run finds what it would remove.
+func (m *Manager) FinishDetach(ctx context.Context, d *Detachment, dry bool) error {
 	handshake := d.Changes
-	err = m.transact(ctx, func(tx *xenstore.Tx) error {
-		changes, err := removal(ctx, tx, d, req.DryRun)
+	err := m.transact(ctx, func(tx *xenstore.Tx) error {
+		changes, err := removal(ctx, tx, d, dry)
 		if err != nil {
 			return err
 		}
 		d.Changes = append(handshake[:len(handshake):len(handshake)], changes...)
-		if req.DryRun {
+		if dry {
 			return errDryRun
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
-		return d, fmt.Errorf("removing vsnd device %d of %s: %w", req.DevID, fe.Label(), err)
+		return fmt.Errorf("removing vsnd device %d of %s: %w", d.DevID, d.Frontend.Label(), err)
 	}
-	m.tracef("vsnd: device %d of %s removed (%d XenStore changes)", req.DevID, fe.Label(), len(d.Changes))
-	return d, nil
+	m.tracef("vsnd: device %d of %s removed (%d XenStore changes)", d.DevID, d.Frontend.Label(), len(d.Changes))
+	return nil
 }
 
-// handshake runs the close handshake (see Detach) and records it in d.
-func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool, timeout time.Duration) error {
+// askClose starts the close handshake (see Detach) and records it in d;
+// wait reports that WaitClosed has something to wait for.
+func (m *Manager) askClose(ctx context.Context, d *Detachment, force, dry bool) (wait bool, err error) {
 	start := time.Now()
-	defer func() { d.Handshake.Elapsed = time.Since(start) }()
+	defer func() { d.Handshake.Elapsed += time.Since(start) }()
 	fe, be, err := m.states(ctx, d.FrontendPath, d.BackendPath)
 	if err != nil {
-		return err
+		return false, err
 	}
 	d.Handshake.Frontend, d.Handshake.Backend = fe, be
 	idle := func(s State) bool {
@@ -122,10 +148,10 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 	switch {
 	case force:
 		d.Handshake.Outcome = OutcomeForced
-		return nil
+		return false, nil
 	case d.BackendPath == "" || be == xenbus.Unknown || idle(fe) && idle(be):
 		d.Handshake.Outcome = OutcomeSkipped
-		return nil
+		return false, nil
 	}
 	close := []Change{{Op: "write", Path: d.BackendPath + "/online", Value: "0"}}
 	if be != xenbus.Closed {
@@ -134,7 +160,7 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 	d.Changes = append(d.Changes, close...)
 	if dry {
 		d.Handshake.Outcome = OutcomeDone
-		return nil
+		return false, nil
 	}
 	if err := m.transact(ctx, func(tx *xenstore.Tx) error {
 		// Only if the backend is still there: do not bring back a
@@ -146,10 +172,24 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 	}); err != nil {
 		if errors.Is(err, xenstore.ErrNotExist) {
 			d.Handshake.Outcome = OutcomeSkipped
-			return nil
+			return false, nil
 		}
-		return fmt.Errorf("asking the backend to close: %w", err)
+		return false, fmt.Errorf("asking the backend to close: %w", err)
 	}
+	return true, nil
+}
+
+// WaitClosed waits up to timeout (0: DefaultTimeout) for the handshake
+// BeginDetach started: until the frontend reached Closed, or the backend
+// Closed and the frontend let go. Running out of time is no error: the
+// outcome says OutcomeTimeout, and the device is removed all the same,
+// as libxl does.
+func (m *Manager) WaitClosed(ctx context.Context, d *Detachment, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	start := time.Now()
+	defer func() { d.Handshake.Elapsed += time.Since(start) }()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	check := func() (bool, error) {
@@ -165,7 +205,7 @@ func (m *Manager) handshake(ctx context.Context, d *Detachment, force, dry bool,
 		gone := func(s State) bool { return s == xenbus.Closed || s == xenbus.Unknown }
 		return gone(fe) || gone(be) && fe == xenbus.Initialising, nil
 	}
-	err = m.watchStates(wctx, []string{d.FrontendPath + "/state", d.BackendPath + "/state"}, check)
+	err := m.watchStates(wctx, []string{d.FrontendPath + "/state", d.BackendPath + "/state"}, check)
 	switch {
 	case err == nil:
 		d.Handshake.Outcome = OutcomeDone

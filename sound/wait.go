@@ -23,6 +23,7 @@ const (
 	OutcomeDone      Outcome = "closed-ok"  // close handshake: an end reached Closed
 	OutcomeSkipped   Outcome = "skipped"    // close handshake: neither end was active
 	OutcomeForced    Outcome = "forced"     // close handshake: not attempted (--force)
+	OutcomeNotWaited Outcome = "not-waited" // close handshake: asked, not waited for (planned on a copy)
 )
 
 // WaitResult is the state a device reached.

@@ -328,6 +328,47 @@ func simBackendTurn(ctx context.Context, opts vsndBackendOptions, e *env, x *bac
 	return <-done
 }
 
+// simDetach is Manager.Detach on the simulated host, which it holds
+// only to ask the ends to close and to remove the device: in between it
+// looks at the two states every 50 ms, loading the host each time, so
+// that a running `xgo --sim vsnd-backend` gets its turns and closes.
+func (e *env) simDetach(ctx context.Context, req sound.DetachRequest) (*sound.Detachment, error) {
+	const simPoll = 50 * time.Millisecond
+	var d *sound.Detachment
+	var wait bool
+	err := withVsnd(ctx, e, true, func(m *sound.Manager) (err error) {
+		d, wait, err = m.BeginDetach(ctx, req)
+		return err
+	})
+	if err != nil || !wait {
+		if err == nil {
+			err = withVsnd(ctx, e, true, func(m *sound.Manager) error { return m.FinishDetach(ctx, d, false) })
+		}
+		return d, err
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = sound.DefaultTimeout
+	}
+	start := time.Now()
+	for {
+		err := withVsnd(ctx, e, false, func(m *sound.Manager) error { return m.WaitClosed(ctx, d, time.Millisecond) })
+		if err != nil {
+			return d, err
+		}
+		if d.Handshake.Outcome == sound.OutcomeDone || time.Since(start) >= timeout {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return d, ctx.Err()
+		case <-time.After(min(simPoll, timeout-time.Since(start))):
+		}
+	}
+	d.Handshake.Elapsed = time.Since(start)
+	return d, withVsnd(ctx, e, true, func(m *sound.Manager) error { return m.FinishDetach(ctx, d, false) })
+}
+
 // simWaitConnected is Manager.WaitConnected on the simulated host,
 // which it does not hold while it waits: it looks at the two states
 // every simPoll, loading the host each time, so that a running

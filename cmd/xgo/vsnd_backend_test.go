@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestVsndBackendBadInput(t *testing.T) {
@@ -70,5 +72,41 @@ func TestVsndBackendSim(t *testing.T) {
 		if !strings.Contains(beErr.String(), want) {
 			t.Errorf("backend log lacks %q:\n%s", want, beErr.String())
 		}
+	}
+}
+
+// TestVsndDetachSimWithBackend: with `xgo --sim vsnd-backend` running,
+// `xgo --sim vsnd-detach` of a connected card lets the backend take its
+// turns while it waits, so the close handshake ends as on Xen (closed-ok)
+// instead of running into its timeout.
+func TestVsndDetachSimWithBackend(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "sim.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var beErr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		d := testDeps(t)
+		d.Stdout, d.Stderr = new(bytes.Buffer), &beErr
+		done <- execute(ctx, newApp(d), []string{"xgo", "--sim=" + state, "vsnd-backend"}, &beErr)
+	}()
+	r := runXgo(t, testDeps(t), "--sim="+state, "vsnd-attach", "domu1", "PCM, name=a", "STREAM, unique-id=wav:a.wav, type=p", "--wait=20s")
+	if r.code != 0 {
+		t.Fatalf("vsnd-attach --wait: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	start := time.Now()
+	r = runXgo(t, testDeps(t), "--sim="+state, "vsnd-detach", "domu1", "0", "--timeout", "8s", "-o", "json")
+	took := time.Since(start)
+	if r.code != 0 || !strings.Contains(r.stdout, `"outcome": "closed-ok"`) || took > 5*time.Second {
+		t.Errorf("vsnd-detach with the backend running: code %d after %v\n%s%s", r.code, took, r.stdout, r.stderr)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("vsnd-backend: exit %d\n%s", code, beErr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vsnd", "domu1")); err != nil {
+		t.Errorf("the simulated backend's default WAV directory: %v", err)
 	}
 }

@@ -109,26 +109,34 @@ func runVsndDetach(ctx context.Context, opts vsndDetachOptions, e *env) error {
 	}
 	dry := e.global.DryRun
 	out := &VsndDetachOutput{SchemaVersion: schemaVersion, DryRun: dry, DevID: opts.DevID}
-	err = withVsnd(ctx, e, !dry, func(m *sound.Manager) error {
-		d, err := m.Detach(ctx, sound.DetachRequest{Domain: opts.Domain, DevID: opts.DevID, Force: opts.Force, Timeout: timeout, DryRun: dry})
-		if d != nil {
-			h := d.Handshake
-			out.Domain = vsndDomain(d.Frontend)
-			out.Handshake = VsndHandshake{Outcome: string(h.Outcome), Frontend: vsndState(h.Frontend, h.Frontend != xenbus.Unknown),
-				Backend: vsndState(h.Backend, h.Backend != xenbus.Unknown), ElapsedMS: h.Elapsed.Milliseconds()}
-			out.Changes = vsndChanges(d.Changes)
-			if h.Outcome == sound.OutcomeTimeout {
-				e.warnf("no end of vsnd device %d of %s closed within %s (frontend %s, backend %s); removed it anyway, as libxl does",
-					opts.DevID, d.Frontend.Label(), timeout, h.Frontend, h.Backend)
-			}
-			if d.BackendPath == "" && err == nil {
-				e.warnf("vsnd device %d of %s: no trusted node names its backend directory; only the frontend and libxl's record were removed", opts.DevID, d.Frontend.Label())
-			}
+	req := sound.DetachRequest{Domain: opts.Domain, DevID: opts.DevID, Force: opts.Force, Timeout: timeout, DryRun: dry}
+	var d *sound.Detachment
+	if e.global.Sim && !dry {
+		// The simulated host is served in turns: it must not be held
+		// while the ends answer.
+		d, err = e.simDetach(ctx, req)
+	} else {
+		err = withVsnd(ctx, e, !dry, func(m *sound.Manager) (err error) {
+			d, err = m.Detach(ctx, req)
+			return err
+		})
+	}
+	if d != nil {
+		h := d.Handshake
+		out.Domain = vsndDomain(d.Frontend)
+		out.Handshake = VsndHandshake{Outcome: string(h.Outcome), Frontend: vsndState(h.Frontend, h.Frontend != xenbus.Unknown),
+			Backend: vsndState(h.Backend, h.Backend != xenbus.Unknown), ElapsedMS: h.Elapsed.Milliseconds()}
+		out.Changes = vsndChanges(d.Changes)
+		if h.Outcome == sound.OutcomeTimeout {
+			e.warnf("no end of vsnd device %d of %s closed within %s (frontend %s, backend %s); removed it anyway, as libxl does",
+				opts.DevID, d.Frontend.Label(), timeout, h.Frontend, h.Backend)
 		}
-		return vsndErr("vsnd-detach", err)
-	})
+		if d.BackendPath == "" && err == nil {
+			e.warnf("vsnd device %d of %s: no trusted node names its backend directory; only the frontend and libxl's record were removed", opts.DevID, d.Frontend.Label())
+		}
+	}
 	if err != nil {
-		return err
+		return vsndErr("vsnd-detach", err)
 	}
 	return e.out.render(out)
 }

@@ -149,8 +149,9 @@ func (g *guestFiles) refund(n int64) {
 // name. A file the backend created for this very stream is truncated
 // and written again; any other existing file is left as it is, and the
 // stream writes the first free numbered name instead (x.1.wav, x.2.wav,
-// ...). It returns the file and the name it has.
-func (g *guestFiles) playbackFile(key, name string) (*os.File, string, error) {
+// ...). It returns the file, the name it has and whether that is a
+// numbered name it just created.
+func (g *guestFiles) playbackFile(key, name string) (*os.File, string, bool, error) {
 	g.mu.Lock()
 	prev, ok := g.created[key]
 	g.mu.Unlock()
@@ -160,7 +161,7 @@ func (g *guestFiles) playbackFile(key, name string) (*os.File, string, error) {
 				if fi, err := f.Stat(); err == nil {
 					if err := f.Truncate(0); err == nil {
 						g.refund(fi.Size())
-						return f, prev.name, nil
+						return f, prev.name, false, nil
 					}
 				}
 			}
@@ -176,19 +177,19 @@ func (g *guestFiles) playbackFile(key, name string) (*os.File, string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, n, err
+			return nil, n, false, err
 		}
 		id, err := idOf(f)
 		if err != nil {
 			f.Close()
-			return nil, n, err
+			return nil, n, false, err
 		}
 		g.mu.Lock()
 		g.created[key] = createdFile{base: name, name: n, id: id}
 		g.mu.Unlock()
-		return f, n, nil
+		return f, n, i > 0, nil
 	}
-	return nil, name, fmt.Errorf("%s and %d numbered names exist: %w", name, maxNumbered, lastErr)
+	return nil, name, false, fmt.Errorf("%s and %d numbered names exist: %w", name, maxNumbered, lastErr)
 }
 
 // numbered is name with .i before its extension (i > 0).

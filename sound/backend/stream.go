@@ -406,11 +406,11 @@ func (s *stream) openEndpoint() error {
 			name = fmt.Sprintf("vsnd%d-pcm%d-s%d.wav", s.d.devid, s.cfg.PCM, s.cfg.Index)
 		}
 		key := fmt.Sprintf("%d/%d/%d", s.d.devid, s.cfg.PCM, s.cfg.Index)
-		f, got, err := g.playbackFile(key, name)
+		f, got, renamed, err := g.playbackFile(key, name)
 		if err != nil {
 			return err
 		}
-		if got != name {
+		if renamed {
 			s.d.logf("%s: %q exists and was not written by this stream: writing %q", s.cfg, name, got)
 		}
 		w, err := newWAVWriter(f, quotaFile{f, g}, s.format, s.rate, s.channels)

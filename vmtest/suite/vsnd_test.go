@@ -205,6 +205,10 @@ func TestXenVsndMatchesXl(t *testing.T) {
 	// moment, in which Linux's frontend stays where it is.
 	closing := make(chan string, 1)
 	go func() {
+		// Its own time: the test's 40 s for the attach comparisons may
+		// be nearly spent by now on a loaded host.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
 		w, err := xs.Watch(ctx, be+"/state", "")
 		if err != nil {
 			closing <- err.Error()

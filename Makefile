@@ -10,6 +10,14 @@ FUZZTIME      ?= 30s
 SMOKE_FUZZTIME ?= 2s
 
 export CGO_ENABLED ?= 0
+# Build tags of the product binary, for every go command below (and the
+# lab's, which inherits the environment): urfave_cli_no_docs leaves out
+# urfave/cli's Markdown and man-page renderers, whose blackfriday
+# dependency cost every command 214 KB and 1-2 ms of package init (xgo
+# writes its man pages itself). cmd/xgo's init-budget test builds with
+# the same tags and checks this line.
+BUILD_TAGS    := urfave_cli_no_docs
+export GOFLAGS := $(strip $(GOFLAGS) -tags=$(BUILD_TAGS))
 
 .PHONY: help build test vet lint unit fuzz fuzz-smoke bench demo tools clean man completions install deb deb-check
 

@@ -51,10 +51,10 @@ func TestErrnoMeanings(t *testing.T) {
 	sentinels := []error{ErrNotSupported, ErrNoXen, ErrNotDom0, ErrPermission, ErrClosed}
 	for kind, run := range opRunners {
 		errnos := map[syscall.Errno]bool{unix.ENOMEM: true, unix.EXDEV: true} // plus two without a meaning
-		for e := range opMeanings[kind] {
+		for e := range opMeanings()[kind] {
 			errnos[e] = true
 		}
-		for e := range familyMeanings[kind.family()] {
+		for e := range familyMeanings()[kind.family()] {
 			errnos[e] = true
 		}
 		for errno := range errnos {
@@ -258,7 +258,7 @@ func TestNewOpError(t *testing.T) {
 		t.Errorf("%v does not match ErrNotSupported and ENOENT", sim)
 	}
 	for op := OpXenVersion; op <= OpHypfsRead; op++ {
-		if _, ok := opNames[op]; !ok {
+		if _, ok := opNames()[op]; !ok {
 			t.Errorf("Op %d has no name", op)
 		}
 	}

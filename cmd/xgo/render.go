@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gopkg.in/yaml.v3"
 )
 
@@ -152,23 +151,19 @@ func writePlain(w io.Writer, header []string, rows [][]string) error {
 }
 
 // writeTable draws a bordered table for a terminal. This is the only use
-// of tablewriter, whose API changes between major versions.
+// of tablewriter, whose API changes between major versions. It is
+// v0.0.5 on purpose: v1 builds 663 KB of width tables at init, which
+// every command paid, table or not (docs/perf.md, start-up).
 func writeTable(w io.Writer, header []string, rows [][]string) error {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
+	t := tablewriter.NewWriter(w)
+	t.SetAutoFormatHeaders(false)
+	t.SetHeaderAlignment(tablewriter.ALIGN_LEFT)
+	t.SetAlignment(tablewriter.ALIGN_LEFT)
+	t.SetAutoWrapText(false)
 	if len(header) > 0 {
-		t.Header(header)
+		t.SetHeader(header)
 	}
-	for _, row := range rows {
-		if err := t.Append(row); err != nil {
-			return err
-		}
-	}
-	return t.Render()
+	t.AppendBulk(rows)
+	t.Render()
+	return nil
 }

@@ -198,7 +198,7 @@ func (d *decoder) step1(n *yaml.Node, num int) (*Step, error) {
 	if k.Kind != yaml.ScalarNode {
 		return nil, d.errf(k, "the operation must be a name")
 	}
-	spec, ok := registry[k.Value]
+	spec, ok := registry()[k.Value]
 	if !ok {
 		return nil, d.errf(k, "unknown operation %q (want %s)", k.Value, strings.Join(OpNames(), ", "))
 	}

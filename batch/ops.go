@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -72,39 +73,42 @@ type opSpec struct {
 }
 
 // registry has one entry per operation, named and with arguments as the
-// xgo command line has them.
-var registry = map[string]opSpec{
-	"pcpu-online":  {[]string{"cpus", "timeout"}, decodePCPU(true)},
-	"pcpu-offline": {[]string{"cpus", "timeout", "evacuate"}, decodePCPU(false)},
+// xgo command line has them. It is built on first use: every xgo command
+// would pay for it at init, and only batch files read it.
+var registry = sync.OnceValue(func() map[string]opSpec {
+	return map[string]opSpec{
+		"pcpu-online":  {[]string{"cpus", "timeout"}, decodePCPU(true)},
+		"pcpu-offline": {[]string{"cpus", "timeout", "evacuate"}, decodePCPU(false)},
 
-	"cpupool-create":     {[]string{"name", "sched", "cpus", "nodes"}, decodeCreate},
-	"cpupool-destroy":    {[]string{"pool"}, decodePool("destroy", nil)},
-	"cpupool-rename":     {[]string{"pool", "name"}, decodePool("rename", []string{"name"})},
-	"cpupool-cpu-add":    {[]string{"pool", "cpus"}, decodeCPUs("add")},
-	"cpupool-cpu-remove": {[]string{"pool", "cpus"}, decodeCPUs("remove")},
-	"cpupool-cpu-move":   {[]string{"cpus", "pool"}, decodeCPUs("move")},
-	"cpupool-migrate":    {[]string{"domain", "pool"}, decodePool("migrate", []string{"domain"})},
-	"cpupool-numa-split": {nil, func(a *args) (operation, error) { return planOp{kind: "numa-split"}, a.done() }},
-	"cpupool-set-sched":  {[]string{"pool", "sched", "params"}, decodeSetSched},
+		"cpupool-create":     {[]string{"name", "sched", "cpus", "nodes"}, decodeCreate},
+		"cpupool-destroy":    {[]string{"pool"}, decodePool("destroy", nil)},
+		"cpupool-rename":     {[]string{"pool", "name"}, decodePool("rename", []string{"name"})},
+		"cpupool-cpu-add":    {[]string{"pool", "cpus"}, decodeCPUs("add")},
+		"cpupool-cpu-remove": {[]string{"pool", "cpus"}, decodeCPUs("remove")},
+		"cpupool-cpu-move":   {[]string{"cpus", "pool"}, decodeCPUs("move")},
+		"cpupool-migrate":    {[]string{"domain", "pool"}, decodePool("migrate", []string{"domain"})},
+		"cpupool-numa-split": {nil, func(a *args) (operation, error) { return planOp{kind: "numa-split"}, a.done() }},
+		"cpupool-set-sched":  {[]string{"pool", "sched", "params"}, decodeSetSched},
 
-	"sched-credit":  {[]string{"domain", "weight", "cap", "cpupool", "tslice_ms", "ratelimit_us", "migration_delay_us"}, decodeCredit(hypercall.SchedCredit)},
-	"sched-credit2": {[]string{"domain", "weight", "cap", "cpupool", "ratelimit_us"}, decodeCredit(hypercall.SchedCredit2)},
-	"sched-rtds":    {[]string{"domain", "vcpuid", "period", "budget", "extratime"}, decodeRTDS},
+		"sched-credit":  {[]string{"domain", "weight", "cap", "cpupool", "tslice_ms", "ratelimit_us", "migration_delay_us"}, decodeCredit(hypercall.SchedCredit)},
+		"sched-credit2": {[]string{"domain", "weight", "cap", "cpupool", "ratelimit_us"}, decodeCredit(hypercall.SchedCredit2)},
+		"sched-rtds":    {[]string{"domain", "vcpuid", "period", "budget", "extratime"}, decodeRTDS},
 
-	"vsnd-attach": {[]string{"domain", "backend", "card"}, decodeAttach},
-	"vsnd-detach": {[]string{"domain", "devid", "force", "timeout"}, decodeDetach},
+		"vsnd-attach": {[]string{"domain", "backend", "card"}, decodeAttach},
+		"vsnd-detach": {[]string{"domain", "devid", "force", "timeout"}, decodeDetach},
 
-	"xenstore-write": {[]string{"path", "value"}, decodeXSWrite},
-	"xenstore-rm":    {[]string{"path"}, decodeXSRm},
-	// As on the command line, two words.
-	"xenstore write": {[]string{"path", "value"}, decodeXSWrite},
-	"xenstore rm":    {[]string{"path"}, decodeXSRm},
-}
+		"xenstore-write": {[]string{"path", "value"}, decodeXSWrite},
+		"xenstore-rm":    {[]string{"path"}, decodeXSRm},
+		// As on the command line, two words.
+		"xenstore write": {[]string{"path", "value"}, decodeXSWrite},
+		"xenstore rm":    {[]string{"path"}, decodeXSRm},
+	}
+})
 
 // OpNames lists the operations a batch file may use, sorted.
 func OpNames() []string {
 	var out []string
-	for k := range registry {
+	for k := range registry() {
 		out = append(out, k)
 	}
 	sort.Strings(out)

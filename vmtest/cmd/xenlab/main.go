@@ -285,6 +285,7 @@ func (c *config) baseImage(stderr io.Writer) (image, error) {
 type binaries struct {
 	Suite string // suite.test
 	Xgo   string // "" while cmd/xgo has no main package
+	Hello string // the start-up floor, vmtest/cmd/hello
 	Note  string
 }
 
@@ -335,6 +336,13 @@ func (c *config) buildBinaries(stderr io.Writer) (binaries, error) {
 		return b, fmt.Errorf("building xgo: %w", err)
 	}
 	b.Xgo = xgo
+	// The start-up floor the suite compares xgo with: a static Go
+	// "hello", built as xgo is.
+	hello := filepath.Join(c.runDir, "bin", "hello")
+	if err := c.goCmd(stderr, "build", "-trimpath", "-ldflags", c.ldflags, "-o", hello, "./vmtest/cmd/hello").Run(); err != nil {
+		return b, fmt.Errorf("building hello: %w", err)
+	}
+	b.Hello = hello
 	return b, nil
 }
 
@@ -368,6 +376,9 @@ func (c *config) initrd(img image, bins binaries, daemon, mode, dir string) (str
 	}
 	if bins.Xgo != "" {
 		entries = append(entries, cpioEntry{Name: "xgo/bin/xgo", Mode: 0o755, Src: bins.Xgo})
+	}
+	if bins.Hello != "" {
+		entries = append(entries, cpioEntry{Name: "xgo/bin/hello", Mode: 0o755, Src: bins.Hello})
 	}
 	path := filepath.Join(dir, "initrd.cpio")
 	f, err := os.Create(path)

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,11 +36,14 @@ import (
 //	ProtectProc=invisible ProcSubset=pid          a new procfs, hidepid=invisible,subset=pid
 //	                                              (xenfs's /proc/xen hidden under it)
 //	PrivateNetwork=yes                            a new network namespace
+//	PrivateUsers=yes                              a user namespace mapping only root,
+//	                                              made after the mounts (as systemd does)
+//	SystemCallFilter= and the other               a seccomp filter from systemd 252's groups
+//	seccomp-based settings                        (vbSeccomp) that kills the backend on any
+//	                                              call the unit would refuse
 //
-// What it does not rebuild: the device cgroup (DevicePolicy=), the
-// seccomp filter (SystemCallFilter=), RestrictAddressFamilies= and the
-// other seccomp-based settings; docs/vsnd-backend.md says how those were
-// checked.
+// What it does not rebuild is the device cgroup (DevicePolicy=closed):
+// the private /dev/xen stands for it.
 
 // vbCapNames are the capabilities by number (linux/capability.h).
 var vbCapNames = []string{
@@ -63,40 +67,27 @@ var vbSandboxDevs = []string{"gntdev", "evtchn", "xenbus"}
 
 // "vsnd-sandbox": run in dom0 as
 //
-//	suite.test -lab.domu-func=vsnd-sandbox -- KEEP WAVDIR PROGRAM ARGS...
+//	suite.test -lab.domu-func=vsnd-sandbox -- KEEP FILTER USERS WAVDIR PROGRAM ARGS...
 //
 // it builds the sandbox above on one OS thread, keeping only the
-// capabilities named in KEEP (comma-separated, or "none"), and execs
-// PROGRAM on that thread.
+// capabilities named in KEEP (comma-separated, or "none"), with the
+// seccomp filter if FILTER is "seccomp" (refusals fail with EPERM, as in
+// the unit) or "seccomp-kill" (refusals kill), none if "none", in a user
+// namespace of its own if USERS is "private" (PrivateUsers=; "host": not),
+// and execs PROGRAM on that thread.
 var _ = RegisterDomUFunc("vsnd-sandbox", func(args []string) int {
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(os.Stderr, "vsnd-sandbox: "+format+"\n", a...)
 		return 125
 	}
-	if len(args) < 3 {
-		return fail("usage: KEEP WAVDIR PROGRAM ARGS...")
+	if len(args) < 5 {
+		return fail("usage: KEEP FILTER USERS WAVDIR PROGRAM ARGS...")
 	}
-	var keep uint64
-	if args[0] != "none" {
-		for _, n := range strings.Split(args[0], ",") {
-			i := vbCapIndex(n)
-			if i < 0 {
-				return fail("unknown capability %q", n)
-			}
-			keep |= 1 << i
-		}
-	}
-	wavDir, argv := args[1], args[2:]
+	keepArg, filter, users, wavDir, argv := args[0], args[1], args[2], args[3], args[4:]
 
 	// Namespaces, mounts and credentials are per thread until execve,
 	// which takes the calling thread's: all of it on this one.
 	runtime.LockOSThread()
-	last := unix.CAP_LAST_CAP
-	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			last = n
-		}
-	}
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWNET); err != nil {
 		return fail("unshare: %v", err)
 	}
@@ -176,13 +167,72 @@ var _ = RegisterDomUFunc("vsnd-sandbox", func(args []string) int {
 		return fail("procfs subset=pid: %v", err)
 	}
 
-	// NoNewPrivileges=, then the capabilities: the bounding set first
-	// (dropping needs CAP_SETPCAP), then ambient, then effective,
-	// permitted and inheritable in one capset.
+	note := fmt.Sprintf("/dev/xen: %s; read-only: %s; writable: %s, private /tmp; /proc subset=pid; new network namespace",
+		strings.Join(made, " "), strings.Join(ro, " "), wavDir)
+	switch users {
+	case "host":
+		return vbSandboxCreds(keepArg, filter, note, argv)
+	case "private":
+		// PrivateUsers=: a user namespace that maps root to root alone.
+		// A Go program has threads, which unshare(CLONE_NEWUSER) refuses:
+		// busybox's unshare makes it, then the second stage drops the
+		// capabilities inside it. The mounts above stay as they are: their
+		// namespace belongs to the host's user namespace.
+		un, err := exec.LookPath("unshare")
+		if err != nil {
+			return fail("%v", err)
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return fail("%v", err)
+		}
+		fmt.Fprintf(os.Stderr, "vsnd-sandbox: %s; user namespace mapping only root (unshare -r)\n", note)
+		uargv := append([]string{un, "-r", self, "-lab.domu-func=vsnd-sandbox-creds", "--", keepArg, filter, "user namespace"}, argv...)
+		err = syscall.Exec(un, uargv, os.Environ())
+		return fail("exec %s: %v", un, err)
+	}
+	return fail("USERS %q: want host or private", users)
+})
+
+// "vsnd-sandbox-creds" is the helper's second stage: KEEP FILTER NOTE
+// PROGRAM ARGS...: no_new_privs, the capabilities, the seccomp filter,
+// then exec PROGRAM.
+var _ = RegisterDomUFunc("vsnd-sandbox-creds", func(args []string) int {
+	if len(args) < 4 {
+		fmt.Fprintf(os.Stderr, "vsnd-sandbox-creds: usage: KEEP FILTER NOTE PROGRAM ARGS...\n")
+		return 125
+	}
+	runtime.LockOSThread()
+	return vbSandboxCreds(args[0], args[1], args[2], args[3:])
+})
+
+// vbSandboxCreds, on the calling (locked) thread: NoNewPrivileges=, then
+// the capabilities (the bounding set first, since dropping needs
+// CAP_SETPCAP, then ambient, then effective, permitted and inheritable in
+// one capset), then the seccomp filter; then it execs argv.
+func vbSandboxCreds(keepArg, filter, note string, argv []string) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(os.Stderr, "vsnd-sandbox: "+format+"\n", a...)
+		return 125
+	}
+	var keep uint64
+	if keepArg != "none" {
+		for _, n := range strings.Split(keepArg, ",") {
+			i := vbCapIndex(n)
+			if i < 0 {
+				return fail("unknown capability %q", n)
+			}
+			keep |= 1 << i
+		}
+	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fail("no_new_privs: %v", err)
 	}
-	for c := 0; c <= last; c++ {
+	// Every capability this kernel has: PR_CAPBSET_READ fails past the last.
+	for c := 0; c < 64; c++ {
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {
+			break
+		}
 		if keep&(1<<c) != 0 {
 			continue
 		}
@@ -201,11 +251,35 @@ var _ = RegisterDomUFunc("vsnd-sandbox", func(args []string) int {
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fail("capset: %v", err)
 	}
-	fmt.Fprintf(os.Stderr, "vsnd-sandbox: keep %s; /dev/xen: %s; read-only: %s; writable: %s, private /tmp; /proc subset=pid; new network namespace; no_new_privs; exec %s\n",
-		args[0], strings.Join(made, " "), strings.Join(ro, " "), wavDir, strings.Join(argv, " "))
-	err = syscall.Exec(argv[0], argv, os.Environ())
+	seccomp := "no seccomp filter"
+	switch filter {
+	case "seccomp":
+		if err := vbSeccomp(false); err != nil {
+			return fail("%v", err)
+		}
+		// The filter is on: sched_setaffinity (@resources) to the
+		// thread's own CPUs, which needs no privilege, is refused.
+		var set unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &set); err != nil {
+			return fail("sched_getaffinity under the filter: %v", err)
+		}
+		if err := unix.SchedSetaffinity(0, &set); err != unix.EPERM {
+			return fail("sched_setaffinity under the filter: %v, want EPERM", err)
+		}
+		seccomp = "seccomp filter, refusing with EPERM (sched_setaffinity: EPERM)"
+	case "seccomp-kill":
+		if err := vbSeccomp(true); err != nil {
+			return fail("%v", err)
+		}
+		seccomp = "seccomp filter, killing on a refused call"
+	case "none":
+	default:
+		return fail("FILTER %q: want seccomp, seccomp-kill or none", filter)
+	}
+	fmt.Fprintf(os.Stderr, "vsnd-sandbox: %s; keep %s; no_new_privs; %s; exec %s\n", note, keepArg, seccomp, strings.Join(argv, " "))
+	err := syscall.Exec(argv[0], argv, os.Environ())
 	return fail("exec %s: %v", argv[0], err)
-})
+}
 
 func vbCapIndex(name string) int {
 	for i, n := range vbCapNames {
@@ -246,13 +320,40 @@ func vbMountPoints() ([]vbMount, error) {
 // vbSandboxed is a `xgo vsnd-backend` started in the sandbox.
 type vbSandboxed struct {
 	vbBackend
-	keep string
+	keep    string
+	filter  string
+	users   string
+	stopped sync.Once
+}
+
+// stop sends SIGTERM and checks that the backend exits 0 within 15 s;
+// only the first call does anything.
+func (b *vbSandboxed) stop(t *testing.T) {
+	b.stopped.Do(func() {
+		_ = b.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-b.done:
+			if err != nil {
+				t.Errorf("sandboxed xgo vsnd-backend (keep %s) did not exit cleanly on SIGTERM: %v", b.keep, err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = b.cmd.Process.Kill()
+			<-b.done
+			t.Errorf("sandboxed xgo vsnd-backend (keep %s) still running 15 s after SIGTERM; killed", b.keep)
+		}
+		if !t.Failed() {
+			t.Logf("sandboxed xgo vsnd-backend (keep %s, filter %s, users %s) exited 0 on SIGTERM", b.keep, b.filter, b.users)
+		}
+		t.Logf("sandboxed xgo vsnd-backend's log (keep %s):\n%s", b.keep, indent(b.stderr.String()))
+	})
 }
 
 // startSandboxedBackend starts `xgo vsnd-backend --wav-dir DIR -v ARGS`
-// through the vsnd-sandbox helper with only the capabilities in keep, and
-// stops it with SIGTERM when the test ends, checking that it exits 0.
-func startSandboxedBackend(t *testing.T, keep string, args ...string) *vbSandboxed {
+// through the vsnd-sandbox helper with only the capabilities in keep, the
+// helper's filter (seccomp, seccomp-kill or none) and users (private or
+// host), and stops it with SIGTERM when the test ends, checking that it
+// exits 0.
+func startSandboxedBackend(t *testing.T, keep, filter, users string, args ...string) *vbSandboxed {
 	t.Helper()
 	xgo := XgoPath(t)
 	self, err := os.Executable()
@@ -265,28 +366,15 @@ func startSandboxedBackend(t *testing.T, keep string, args ...string) *vbSandbox
 	if err := os.MkdirAll(vbCapsWAVDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	b := &vbSandboxed{vbBackend: vbBackend{stderr: &syncBuffer{}, dir: vbCapsWAVDir, done: make(chan error, 1)}, keep: keep}
-	argv := append([]string{"-lab.domu-func=vsnd-sandbox", "--", keep, vbCapsWAVDir, xgo, "vsnd-backend", "--wav-dir", vbCapsWAVDir, "-v"}, args...)
+	b := &vbSandboxed{vbBackend: vbBackend{stderr: &syncBuffer{}, dir: vbCapsWAVDir, done: make(chan error, 1)}, keep: keep, filter: filter, users: users}
+	argv := append([]string{"-lab.domu-func=vsnd-sandbox", "--", keep, filter, users, vbCapsWAVDir, xgo, "vsnd-backend", "--wav-dir", vbCapsWAVDir, "-v"}, args...)
 	b.cmd = exec.Command(self, argv...)
 	b.cmd.Stdout, b.cmd.Stderr = b.stderr, b.stderr
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { b.done <- b.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = b.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-b.done:
-			if err != nil {
-				t.Errorf("sandboxed xgo vsnd-backend (keep %s) did not exit cleanly on SIGTERM: %v", keep, err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = b.cmd.Process.Kill()
-			<-b.done
-			t.Errorf("sandboxed xgo vsnd-backend (keep %s) still running 15 s after SIGTERM; killed", keep)
-		}
-		t.Logf("sandboxed xgo vsnd-backend's log (keep %s):\n%s", keep, indent(b.stderr.String()))
-	})
+	t.Cleanup(func() { b.stop(t) })
 	// Once the helper has exec'd, /proc/PID/exe is xgo.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -317,6 +405,9 @@ func (b *vbSandboxed) proof(t *testing.T) {
 		}
 	}
 	t.Logf("backend pid %d /proc/%d/status:\n%s", pid, pid, indent(strings.Join(lines, "\n")))
+	if m, err := os.ReadFile(fmt.Sprintf("/proc/%d/uid_map", pid)); err == nil {
+		t.Logf("its uid_map: %s", strings.Join(strings.Fields(string(m)), " "))
+	}
 	if b.keep == "none" {
 		for _, l := range lines {
 			if f := strings.Fields(l); len(f) == 2 && strings.HasPrefix(f[0], "Cap") && strings.Trim(f[1], "0") != "" {
@@ -374,11 +465,15 @@ func (b *vbSandboxed) proof(t *testing.T) {
 // resolved in XenStore), attaches a card with `xgo vsnd-attach --wait`
 // and has the guest play half a second of tone: it reports whether the
 // card reached Connected, and checks the WAV file bit for bit.
-func vbSandboxPlay(t *testing.T, pool string, keep string) bool {
+func vbSandboxPlay(t *testing.T, pool, keep, filter, users string) bool {
 	t.Helper()
 	d, result := StartFuncInDomU(t, DomUOptions{Modules: []string{"snd-xen-front"}, Pool: pool, ExtraConfig: vbPin(2)}, "vsnd-guest", "second")
 	defer d.destroyQuietly()
-	be := startSandboxedBackend(t, keep, "--domain", d.Name)
+	be := startSandboxedBackend(t, keep, filter, users, "--domain", d.Name)
+	// Stopped here, so that the exit status of each try is its own: a
+	// call the seccomp-kill filter refuses, on SIGTERM too, shows as an
+	// exit by SIGSYS.
+	defer be.stop(t)
 	start := time.Now()
 	r := Xgo(t, "vsnd-attach", "--wait", d.Name, "CARD, short-name=xgo-caps, "+vbCardParams,
 		"PCM, name=main", "STREAM, unique-id=wav:caps.wav, type=p")
@@ -421,22 +516,33 @@ func vbSandboxPlay(t *testing.T, pool string, keep string) bool {
 }
 
 // TestXenVsndBackendCaps: with no capability at all, no /dev/xen/privcmd,
-// a read-only system and the unit's other namespaces, `xgo vsnd-backend
-// --domain NAME` resolves the guest, its card reaches Connected and the
-// guest's playback lands bit-exact in the WAV directory. Should that
-// fail, it tries each capability alone, to name the one the unit needs.
+// a read-only system, the unit's namespaces (its own user namespace too)
+// and its seccomp filter made to kill on any call it refuses, `xgo
+// vsnd-backend --domain NAME` resolves the guest, its card reaches
+// Connected, the guest's playback lands bit-exact in the WAV directory,
+// and the backend exits 0 on SIGTERM. Should the card not connect, it
+// tries again without the user namespace, then without the filter, then
+// with each likely capability alone, to name what the unit lacks.
 func TestXenVsndBackendCaps(t *testing.T) {
 	if Daemon() != "xenstored" {
 		t.Skip("xenstored's boot runs the vsnd backend tests")
 	}
 	pool := vbPool(t)
-	if vbSandboxPlay(t, pool, "none") {
+	if vbSandboxPlay(t, pool, "none", "seccomp-kill", "private") {
 		return
 	}
-	t.Errorf("with no capability the card never reached Connected; trying each capability alone")
+	t.Errorf("in the full sandbox the card never reached Connected; trying in the host's user namespace")
+	if vbSandboxPlay(t, pool, "none", "seccomp-kill", "host") {
+		t.Errorf("in the host's user namespace it connects: PrivateUsers= is what stops it")
+		return
+	}
+	if vbSandboxPlay(t, pool, "none", "none", "host") {
+		t.Errorf("without the seccomp filter it connects: the filter is what stops it")
+		return
+	}
 	for _, c := range []string{"CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN", "CAP_IPC_LOCK", "CAP_SYS_RESOURCE", "CAP_FOWNER"} {
-		if vbSandboxPlay(t, pool, c) {
-			t.Logf("%s alone is enough", c)
+		if vbSandboxPlay(t, pool, c, "none", "host") {
+			t.Errorf("%s alone is enough", c)
 			return
 		}
 	}

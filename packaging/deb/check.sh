@@ -58,7 +58,7 @@ MANPAGER=cat man -l "$root/usr/share/man/man1/xgo-cpupool-cpu-move.1.gz" | grep 
 # The exposure level "systemd-analyze security" gives
 # xgo-vsnd-backend.service (docs/vsnd-backend.md, "Running as a service"),
 # in its tenths: a change that loosens the sandbox fails here.
-vsnd_exposure_max=9
+vsnd_exposure_max=7
 if command -v systemd-analyze >/dev/null; then
 	for name in xgo-host-layout.service xgo-vsnd-backend.service; do
 		# verify checks the unit's syntax and that ExecStart exists: point

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds bin/xgo_<version>_<arch>.deb with dpkg-deb from what
-# "make install PREFIX=/usr" installs, plus the systemd unit, the Debian
+# "make install PREFIX=/usr" installs, plus the systemd units, the Debian
 # changelog and a DEP-5 copyright listing every Go module linked into the
 # binary. Run by "make deb"; needs dpkg-deb and gzip.
 set -euo pipefail
@@ -12,7 +12,11 @@ rm -rf bin/deb
 mkdir -p "$root/DEBIAN"
 make --no-print-directory install PREFIX=/usr DESTDIR="$root" >/dev/null
 
-install -D -m 0644 packaging/systemd/xgo-host-layout.service "$root/lib/systemd/system/xgo-host-layout.service"
+# The units are only installed: no maintainer script enables or starts
+# them (the package has none).
+for unit in xgo-host-layout.service xgo-vsnd-backend.service; do
+	install -D -m 0644 "packaging/systemd/$unit" "$root/lib/systemd/system/$unit"
+done
 install -D -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/xgo"
 
 doc="$root/usr/share/doc/xgo"

@@ -224,16 +224,14 @@ func runXenstoreRead(ctx context.Context, opts xsReadOptions, e *env) error {
 	out := &XenstoreReadOutput{SchemaVersion: schemaVersion, prefix: opts.Prefix, raw: opts.Raw}
 	err := e.withXenstore(ctx, false, func(c xsConn) error {
 		return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
-			out.Values, out.raws = nil, nil // the transaction may run again
-			for _, p := range opts.Paths {
-				v, err := ops.Read(ctx, p)
-				if err != nil {
-					return err
-				}
-				out.Values = append(out.Values, XenstoreValue{Path: p, Value: string(v)})
-				out.raws = append(out.raws, v)
+			// Pipelined: the reads of one command are all in flight
+			// at once, as xenstore-read's are one after another.
+			vals, err := xenstore.ReadMany(ctx, ops, opts.Paths)
+			out.Values, out.raws = nil, vals // the transaction may run again
+			for i, v := range vals {
+				out.Values = append(out.Values, XenstoreValue{Path: opts.Paths[i], Value: string(v)})
 			}
-			return nil
+			return err
 		})
 	})
 	return renderPartial(e, out, err)

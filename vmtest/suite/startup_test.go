@@ -45,8 +45,10 @@ func TestXenStartupRatios(t *testing.T) {
 
 	// goal is the bound on xgo / reference. failAbove is where
 	// the test fails: the goal times 1.6 once xgo meets it; until then
-	// today's ratio on a loaded lab host (2026-12-07, docs/perf.md) with
-	// about a third more, so that a regression fails and noise does not.
+	// about twice today's ratio (two runs on a loaded lab host on
+	// 2026-12-07 moved by up to 40% between them, docs/perf.md): a
+	// regression such as a thread pool or a sleep at start-up fails it,
+	// the noise of a busy host does not.
 	type row struct {
 		name            string
 		ref, cmd        string
@@ -55,19 +57,19 @@ func TestXenStartupRatios(t *testing.T) {
 		runs            int
 	}
 	rows := []row{
-		{"xgo version", hello, xgo + " version", "static hello", 1.25, 2.5, startupRuns},
-		{"cpupool-list", hello, xgo + " cpupool-list", "static hello", 1.25, 2.5, startupRuns},
-		{"info", hello, xgo + " info", "static hello", 1.25, 3.2, startupRuns},
-		{"topology", hello, xgo + " topology", "static hello", 1.25, 2.8, startupRuns},
-		{"export", hello, xgo + " export", "static hello", 1.25, 3.3, startupRuns},
-		{"xenstore read", "xenstore-read /tool/xgo-startup/a", xgo + " xenstore read /tool/xgo-startup/a", "xenstore-read", 1.0, 2.6, startupRuns},
-		{"xenstore write", "xenstore-write /tool/xgo-startup/a 2", xgo + " xenstore write /tool/xgo-startup/a 2", "xenstore-write", 1.0, 3.6, startupRuns},
+		{"xgo version", hello, xgo + " version", "static hello", 1.25, 4, startupRuns},
+		{"cpupool-list", hello, xgo + " cpupool-list", "static hello", 1.25, 4, startupRuns},
+		{"info", hello, xgo + " info", "static hello", 1.25, 4.5, startupRuns},
+		{"topology", hello, xgo + " topology", "static hello", 1.25, 4, startupRuns},
+		{"export", hello, xgo + " export", "static hello", 1.25, 6, startupRuns},
+		{"xenstore read", "xenstore-read /tool/xgo-startup/a", xgo + " xenstore read /tool/xgo-startup/a", "xenstore-read", 1.0, 4.5, startupRuns},
+		{"xenstore write", "xenstore-write /tool/xgo-startup/a 2", xgo + " xenstore write /tool/xgo-startup/a 2", "xenstore-write", 1.0, 5.5, startupRuns},
 		{"cpupool-cpu-remove+add", "xl cpupool-cpu-remove Pool-0 3 && xl cpupool-cpu-add Pool-0 3",
-			xgo + " cpupool-cpu-remove Pool-0 3 && " + xgo + " cpupool-cpu-add Pool-0 3", "xl", 0.6, 2.3, startupRuns},
+			xgo + " cpupool-cpu-remove Pool-0 3 && " + xgo + " cpupool-cpu-add Pool-0 3", "xl", 0.6, 4.5, startupRuns},
 		{"pcpu-offline+online", "xen-hptool cpu-offline 3 && xen-hptool cpu-online 3",
-			xgo + " pcpu-offline 3 && " + xgo + " pcpu-online 3", "xen-hptool", 0.6, 3.2, startupRuns},
+			xgo + " pcpu-offline 3 && " + xgo + " pcpu-online 3", "xen-hptool", 0.6, 5, startupRuns},
 		// A thousand round trips take seconds under TCG: three runs.
-		{"1000 xenstore reads", "xenstore-read " + readAll, xgo + " xenstore read " + readAll, "xenstore-read", 0.5, 1.5, 3},
+		{"1000 xenstore reads", "xenstore-read " + readAll, xgo + " xenstore read " + readAll, "xenstore-read", 0.5, 1.2, 3},
 	}
 	var failed []string
 	for _, r := range rows {

@@ -38,7 +38,7 @@ func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s is not installed (apt-get install %s; .ci/run does)", name, name)
+		t.Fatalf("%s is not installed (make test-deps installs it)", name)
 	}
 	return p
 }

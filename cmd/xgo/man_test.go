@@ -27,10 +27,7 @@ func TestManPages(t *testing.T) {
 			t.Errorf("page %s generated for a hidden command", unwanted)
 		}
 	}
-	groff, err := exec.LookPath("groff")
-	if err != nil {
-		t.Fatal("groff is not installed (apt-get install groff-base)")
-	}
+	groff := needTool(t, "groff")
 	pages, _ := filepath.Glob(filepath.Join(dir, "*.1"))
 	if len(pages) < 20 {
 		t.Fatalf("only %d pages", len(pages))
@@ -45,10 +42,7 @@ func TestManPages(t *testing.T) {
 			t.Errorf("%s has neither examples nor subcommands", base)
 		}
 	}
-	man, err := exec.LookPath("man")
-	if err != nil {
-		t.Fatal("man is not installed (apt-get install man-db)")
-	}
+	man := needTool(t, "man")
 	cmd := exec.Command(man, "-l", filepath.Join(dir, "xgo-cpupool-cpu-move.1"))
 	cmd.Env = append(os.Environ(), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=80")
 	out, err := cmd.Output()

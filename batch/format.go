@@ -159,6 +159,12 @@ func (d *decoder) file1(root *yaml.Node) (*File, error) {
 			steps = v
 		case k.Value == "version" || k.Value == "steps":
 			return nil, d.errf(k, "%s given twice", k.Value)
+		case k.Value == "schemaVersion":
+			// xgo export -o json|yaml adds it, as every JSON/YAML
+			// document xgo prints has one; version is the file's format.
+			if v.Kind != yaml.ScalarNode || v.Value != "1" {
+				return nil, d.errf(v, "schemaVersion %s: this xgo reads schemaVersion 1", kindName(v))
+			}
 		default:
 			return nil, d.errf(k, "unknown key %q (want version, steps)", k.Value)
 		}
@@ -371,16 +377,9 @@ func (a *args) cpus(key string, required bool) (string, bool) {
 		return "", false
 	}
 	list := strings.Join(items, ",")
-	if _, err := cpuset.Parse(list, anyTopology{}); err != nil {
+	if err := cpuset.CheckSyntax(list); err != nil {
 		a.fail(v, "%s: %v", key, err)
 		return "", false
 	}
 	return list, true
 }
-
-// anyTopology accepts every node: only a list's syntax is checked with it.
-type anyTopology struct{}
-
-func (anyTopology) NumCPUs() int                    { return 1 }
-func (anyTopology) NumNodes() int                   { return 1 << 16 }
-func (anyTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Set{}, true }

@@ -91,7 +91,7 @@ func TestValidation(t *testing.T) {
 		{"add: no such node", func(e *testEnv) error {
 			_, err := e.m.PlanAddCPUs(e.ctx, "spare", "node:5")
 			return err
-		}, cpupool.ErrInvalid, []string{"no NUMA node 5"}},
+		}, cpupool.ErrRefused, []string{"no NUMA node 5"}},
 		{"remove: cpu 0 of Pool-0", func(e *testEnv) error {
 			_, err := e.m.PlanRemoveCPUs(e.ctx, "Pool-0", "0-1")
 			return err

@@ -136,3 +136,12 @@ func (e *PartialError) Unwrap() []error {
 	}
 	return out
 }
+
+// AbsentError is a cpu list that is well formed but names what this host
+// does not have (a NUMA node) or selects none of its cpus. It matches
+// ErrRefused: the same list may be right on another host.
+type AbsentError struct{ Err error }
+
+func (e *AbsentError) Error() string        { return e.Err.Error() }
+func (e *AbsentError) Unwrap() error        { return e.Err }
+func (e *AbsentError) Is(target error) bool { return target == ErrRefused }

@@ -54,6 +54,9 @@ type FailedError struct {
 	Online bool
 	Failed []*CPUError
 	Total  int
+	// Changed is how many of the other cpus were changed: when it is not
+	// 0 the host is left partly changed.
+	Changed int
 }
 
 func (e *FailedError) Error() string {

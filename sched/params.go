@@ -340,7 +340,10 @@ func (c DomainChange) Check(s hypercall.Scheduler, d Domain) error {
 	}
 	if c.Cap != nil {
 		if m := MaxCap(s, d.MaxVCPUID); *c.Cap < 0 || *c.Cap > m {
-			return invalid("cap", *c.Cap, "must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)
+			err := &InvalidError{Param: "cap", Value: fmt.Sprint(*c.Cap), Reason: fmt.Sprintf("must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)}
+			// A cap that some domain could have is refused for this one.
+			err.Host = *c.Cap >= 0 && *c.Cap <= MaxCap(s, 1<<31)
+			return err
 		}
 	}
 	return nil
@@ -374,7 +377,7 @@ type VCPUChange struct {
 // (rt_dom_cntl: period and budget ≥ 10 µs) do.
 func (v VCPUChange) Check(d Domain) error {
 	if v.VCPU > int64(d.MaxVCPUID) {
-		return invalid("vcpu", v.VCPU, "%s has vCPUs 0-%d", d, d.MaxVCPUID)
+		return refused("vcpu", v.VCPU, "%s has vCPUs 0-%d", d, d.MaxVCPUID)
 	}
 	if v.PeriodUS < RTDSMinPeriodUS || v.PeriodUS > 1<<32-1 {
 		return invalid("period", fmt.Sprintf("%dus", v.PeriodUS), "must be at least %d us", RTDSMinPeriodUS)

@@ -242,7 +242,7 @@ func (e *SpecError) Error() string {
 func LoadSpec(path string) (*Spec, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("xensim: %w", err)
+		return nil, err
 	}
 	return ParseSpec(b, path)
 }

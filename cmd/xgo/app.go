@@ -126,6 +126,7 @@ func newApp(d deps) *cli.App {
 			manCommand(),
 		},
 	}
+	app.Metadata = map[string]any{"env": e} // for execute's error format
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
 	app.Commands = append(app.Commands, vsndCommands(e)...)
 	app.Commands = append(app.Commands, batchCommand(e), exportCommand(e))
@@ -189,14 +190,20 @@ func rootAction(c *cli.Context) error {
 }
 
 // groupAction runs when a command that only groups others (xgo xenstore)
-// is given no known subcommand: its help when there is no argument, else
-// a usage error.
+// is given no known subcommand: a usage error either way, so that a
+// script with a typo does not go on as if it had worked. The message
+// lists the subcommands.
 func groupAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usagef("unknown command %q for \"xgo %s\" (see \"xgo help %s\")", c.Args().First(), cmdName(c), cmdName(c))
+	var subs []string
+	for _, sc := range c.Command.Subcommands {
+		if !sc.Hidden {
+			subs = append(subs, sc.Name)
+		}
 	}
-	cli.HelpPrinter(c.App.Writer, cli.SubcommandHelpTemplate, c.Command)
-	return nil
+	if c.Args().Present() {
+		return usagef("unknown command %q for \"xgo %s\" (want %s; see \"xgo help %s\")", c.Args().First(), cmdName(c), strings.Join(subs, ", "), cmdName(c))
+	}
+	return usagef("%s: missing command (want %s; see \"xgo help %s\")", cmdName(c), strings.Join(subs, ", "), cmdName(c))
 }
 
 // cmdName is the command path without "xgo", e.g. "xenstore read"; "" for
@@ -353,14 +360,47 @@ func execute(ctx context.Context, app *cli.App, args []string, stderr io.Writer)
 			code = exitFailure
 		}
 	}()
-	args, err := normalizeArgs(specFromApp(app), args)
+	norm, err := normalizeArgs(specFromApp(app), args)
 	if err == nil {
-		err = app.RunContext(ctx, args)
+		err = app.RunContext(ctx, norm)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, errorLine(err))
+		if f := errorFormat(app, args); f != formatTable {
+			writeErrorJSON(stderr, err)
+		} else {
+			fmt.Fprintln(stderr, errorLine(err))
+		}
 	}
 	return exitCode(err)
+}
+
+// errorFormat is the -o format of the command line, for its error: the
+// one the command ran with, else (when the line did not parse as far as
+// the global options) the last -o/--output value on it.
+func errorFormat(app *cli.App, args []string) string {
+	if e, ok := app.Metadata["env"].(*env); ok && e.out != nil {
+		return e.global.Output
+	}
+	f := formatTable
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		switch {
+		case (a == "-o" || a == "--output") && i+1 < len(args):
+			f = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--output="):
+			f = strings.TrimPrefix(a, "--output=")
+		case strings.HasPrefix(a, "-o"):
+			f = strings.TrimPrefix(strings.TrimPrefix(a, "-o"), "=")
+		}
+	}
+	if f != formatJSON && f != formatYAML {
+		return formatTable
+	}
+	return f
 }
 
 // simFlag is --sim[=STATE]: a flag whose value is optional. Go's flag

@@ -86,7 +86,11 @@ EXAMPLES:
 			case lab:
 				spec, from = xensim.LabSpec(), "the lab spec"
 			case file != "":
-				s, err := xensim.LoadSpec(file)
+				data, err := readInputFile("sim init", "spec file", file, nil)
+				if err != nil {
+					return err
+				}
+				s, err := xensim.ParseSpec(data, file)
 				if err != nil {
 					var se *xensim.SpecError
 					if errors.As(err, &se) {
@@ -361,6 +365,9 @@ func (o *SimFaultsOutput) quietIDs() []string {
 	var ids []string
 	for _, f := range o.Faults {
 		ids = append(ids, string(f.Op))
+	}
+	if o.XenstoreCommitFailures > 0 {
+		ids = append(ids, "xenstore-commit")
 	}
 	return ids
 }

@@ -385,7 +385,15 @@ type cpuState struct {
 // per CPU).
 func (m *Manager) cpuStates(s cpuset.Set) (map[int]cpuState, error) {
 	out := make(map[int]cpuState, s.Len())
+	pi, err := m.hv.Physinfo()
+	if err != nil {
+		return nil, fmt.Errorf("reading the host's cpus: %w", err)
+	}
 	for _, c := range s.IDs() {
+		if c > int(pi.MaxCPUID) {
+			out[c] = cpuState{} // beyond max_cpu_id: not present
+			continue
+		}
 		info, err := m.hv.PCPUInfo(uint32(c))
 		if err != nil {
 			return nil, fmt.Errorf("reading the state of cpu %d: %w", c, err)

@@ -163,7 +163,7 @@ func (m *Manager) PlanCreate(ctx context.Context, cfg *Config) (*CreatePlan, err
 		}
 		for _, c := range cp.CPUs.IDs() {
 			if p, in := h.poolOf(c); in {
-				probs.addf("cpu %d is not free (it is in %s)", c, p.Label())
+				probs.addCPU(c, "is not free (it is in %s)", p.Label())
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package cpuset
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -177,6 +178,34 @@ func (s Set) List() string {
 		parts[i] = strconv.Itoa(id)
 	}
 	return strings.Join(parts, ",")
+}
+
+// maxText is the length past which Text switches to ranges and cuts.
+const maxText = 64
+
+// Text prints s for a message: as List for up to 4 ids, else as ranges,
+// cut after maxText bytes with the number of cpus left out ("0,2,4,...
+// and 1470 more"), so a message stays one short line whatever the set.
+func (s Set) Text() string {
+	if s.Len() <= 4 {
+		return s.List()
+	}
+	return s.Ranges()
+}
+
+// Ranges is String cut as Text cuts it, for messages that print sets as
+// ranges.
+func (s Set) Ranges() string {
+	r := s.String()
+	if len(r) <= maxText {
+		return r
+	}
+	cut := strings.LastIndexByte(r[:maxText], ',')
+	shown, err := Parse(r[:cut], nil)
+	if err != nil {
+		return r[:cut] + ",..."
+	}
+	return fmt.Sprintf("%s,... and %d more", r[:cut], s.Len()-shown.Len())
 }
 
 // MarshalJSON encodes s as a sorted array of ids.

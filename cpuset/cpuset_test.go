@@ -218,3 +218,26 @@ func (testTopo) NodeCPUs(n int) (Set, bool) {
 	}
 	return Range(4*n, 4*n+3), true
 }
+
+// TestText: sets in messages stay short whatever their size.
+func TestText(t *testing.T) {
+	for _, tt := range []struct {
+		s    Set
+		want string
+	}{
+		{Of(2, 3), "2,3"},
+		{Range(0, 15), "0-15"},
+		{Range(16, 65535), "16-65535"},
+	} {
+		if got := tt.s.Text(); got != tt.want {
+			t.Errorf("Text(%v) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+	var even Set
+	for i := 0; i <= 3000; i += 2 {
+		even = even.Add(i)
+	}
+	if got := even.Text(); len(got) > 100 || !strings.HasSuffix(got, "more") {
+		t.Errorf("Text(1501 even ids) = %q", got)
+	}
+}

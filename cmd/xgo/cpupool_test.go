@@ -258,7 +258,7 @@ func TestCpupoolBadInput(t *testing.T) {
 		{[]string{"cpupool-rename", "spare", "rt"}, 1, "xgo: cannot rename cpupool 'spare' to 'rt': the name is already used by cpupool 3"},
 		{[]string{"cpupool-rename", "spare", "12"}, 2, `xgo: cpupool-rename: cpupool name "12" is all digits: it would be read as a pool id`},
 		{[]string{"cpupool-cpu-add", "spare", "2-"}, 2, `xgo: cpupool-cpu-add: invalid cpu list "2-": missing number`},
-		{[]string{"cpupool-cpu-add", "spare", "2-3"}, 1, "xgo: cannot add cpu(s) 2,3 to cpupool 'spare': cpu 2 is not free (it is in 'Pool-0'); remove it from there first, or use cpupool-cpu-move; cpu 3 is not free (it is in 'Pool-0'); remove it from there first, or use cpupool-cpu-move"},
+		{[]string{"cpupool-cpu-add", "spare", "2-3"}, 1, "xgo: cannot add cpu(s) 2,3 to cpupool 'spare': cpus 2,3 are not free (they are in 'Pool-0'); remove them from there first, or use cpupool-cpu-move"},
 		{[]string{"cpupool-cpu-add", "spare", "node:3"}, 1, `xgo: cpupool-cpu-add: cpu list "node:3": this host has no NUMA node 3 (it has 2)`},
 		{[]string{"cpupool-cpu-remove", "Pool-0", "0"}, 1, "xgo: cannot remove cpu(s) 0 from cpupool 'Pool-0': cpu 0 can never leave Pool-0"},
 		{[]string{"cpupool-cpu-move", "4-5", "spare"}, 1, "xgo: cannot move cpu(s) 4,5 to cpupool 'spare': cpupool 'a-rather-long-pool-name' has domains ('a-guest-whose-name-is-longer-than-33' (2)) and would be left without cpus; keep at least one"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -36,11 +37,23 @@ var exitRuleArgs = map[string][][]string{
 	"vsnd-detach":        {{"{domain}", "{devid}"}},
 }
 
+// evenCPUs is a long cpu list: 0,2,4,...,3000.
+var evenCPUs = func() string {
+	var b strings.Builder
+	for i := 0; i <= 3000; i += 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, i)
+	}
+	return b.String()
+}()
+
 // Values per placeholder: well formed but absent from the host, and
 // malformed whatever the host.
 var (
 	absentValues = map[string][]string{
-		"cpu-list": {"99", "12", "node:7", "1,node:5", "6,200"},
+		"cpu-list": {"99", "12", "node:7", "1,node:5", "6,200", "0-65535", evenCPUs},
 		"pool":     {"nosuch", "77"},
 		"domain":   {"nosuch", "77"},
 		"devid":    {"9"},
@@ -48,7 +61,7 @@ var (
 		"vcpu":     {"2", "77"},      // rt1 has vCPUs 0-1
 	}
 	malformedValues = map[string][]string{
-		"cpu-list": {"1-x", "3-1", "^", "node:"},
+		"cpu-list": {"1-x", "3-1", "^", "node:", "^3", evenCPUs + ",x"},
 		"devid":    {"x", "-1"},
 		"cap":      {"x", "-1", "65536"},
 		"vcpu":     {"x", "-1"},
@@ -82,41 +95,42 @@ func TestExitCodeRule(t *testing.T) {
 	d := testDeps(t)
 	for cmd, lines := range exitRuleArgs {
 		for _, line := range lines {
-		for i, arg := range line {
-			ph, ok := placeholderIn(arg)
-			if !ok {
-				continue
-			}
-			try := func(value string, want int) {
-				args := []string{cmd}
-				for j, a := range line {
-					if q, ok := placeholderIn(a); ok {
-						v := exitRuleDefaults[q]
-						if j == i {
-							v = value
+			for i, arg := range line {
+				ph, ok := placeholderIn(arg)
+				if !ok {
+					continue
+				}
+				try := func(value string, want int) {
+					args := []string{cmd}
+					for j, a := range line {
+						if q, ok := placeholderIn(a); ok {
+							v := exitRuleDefaults[q]
+							if j == i {
+								v = value
+							}
+							a = strings.Replace(a, "{"+q+"}", v, 1)
 						}
-						a = strings.Replace(a, "{"+q+"}", v, 1)
+						args = append(args, a)
 					}
-					args = append(args, a)
+					for _, dry := range []bool{false, true} {
+						full := append([]string{sim}, args...)
+						if dry {
+							full = append([]string{sim, "-N"}, args...)
+						}
+						r := runXgo(t, d, full...)
+						// One short line, whatever the length of the input.
+						if r.code != want || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "xgo: ") || len(r.stderr) > 512 {
+							t.Errorf("xgo %q: exit %d, stderr %q; want exit %d and one line", full[1:], r.code, r.stderr, want)
+						}
+					}
 				}
-				for _, dry := range []bool{false, true} {
-					full := append([]string{sim}, args...)
-					if dry {
-						full = append([]string{sim, "-N"}, args...)
-					}
-					r := runXgo(t, d, full...)
-					if r.code != want || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "xgo: ") {
-						t.Errorf("xgo %q: exit %d, stderr %q; want exit %d and one line", full[1:], r.code, r.stderr, want)
-					}
+				for _, v := range absentValues[ph] {
+					try(v, exitFailure)
+				}
+				for _, v := range malformedValues[ph] {
+					try(v, exitUsage)
 				}
 			}
-			for _, v := range absentValues[ph] {
-				try(v, exitFailure)
-			}
-			for _, v := range malformedValues[ph] {
-				try(v, exitUsage)
-			}
-		}
 		}
 	}
 	if after := simFile(t, sim); !bytes.Equal(before, after) {

@@ -172,7 +172,7 @@ func runPCPUList(ctx context.Context, opts pcpuListOptions, e *env) error {
 		return err
 	}
 	if absent := only.Diff(st.Present()); !absent.IsEmpty() {
-		return fmt.Errorf("pcpu-list: %s not present on this host (present: %s)", cpusAre(absent), st.Present())
+		return fmt.Errorf("pcpu-list: %s not present on this host (present: %s)", cpusAre(absent), st.Present().Ranges())
 	}
 	out := &PCPUListOutput{SchemaVersion: schemaVersion, CPUs: []PCPUItem{}}
 	known := func(v uint32) *uint32 {
@@ -198,9 +198,9 @@ func runPCPUList(ctx context.Context, opts pcpuListOptions, e *env) error {
 // cpusAre is "cpu 3 is" or "cpus 3,5 are".
 func cpusAre(s cpuset.Set) string {
 	if s.Len() == 1 {
-		return "cpu " + s.String() + " is"
+		return "cpu " + s.Ranges() + " is"
 	}
-	return "cpus " + s.String() + " are"
+	return "cpus " + s.Ranges() + " are"
 }
 
 // ------------------------------------------------- pcpu-online, pcpu-offline

@@ -248,3 +248,34 @@ func TestMutatingCommandsExist(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchMidRunFault: sim fault op --after N --run-only makes a batch
+// step fail midway in the run only, so the plan passes; when undoing
+// fails too the run exits 5 and its report does not claim the host is
+// as it was. The same fault without --run-only fails the plan, which
+// exits 1 and does not say the host was left changed.
+func TestBatchMidRunFault(t *testing.T) {
+	t.Parallel()
+	d := testDeps(t)
+	file := writeFile(t, "b.yaml", "version: 1\nsteps:\n  - cpupool-cpu-move: {cpus: \"2-3\", pool: spare}\n")
+	sim := simState(t, cpupoolSpec)
+	if r := runXgo(t, d, sim, "sim", "fault", "op", "rmcpu", "EBUSY", "--after", "1", "--always", "--run-only"); r.code != 0 || !strings.Contains(r.stdout, "after 1 that succeed") {
+		t.Fatalf("sim fault op: %+v", r)
+	}
+	if r := runXgo(t, d, sim, "batch", "plan", file); r.code != 0 {
+		t.Errorf("plan with a run-only fault: %+v", r)
+	}
+	r := runXgo(t, d, sim, "batch", "run", file)
+	if r.code != exitRollback || strings.Contains(r.stdout, "the host is as it was") || !strings.Contains(r.stdout, "undo failed") {
+		t.Errorf("run with a failing rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	sim = simState(t, cpupoolSpec)
+	runXgo(t, d, sim, "sim", "fault", "op", "rmcpu", "EBUSY", "--after", "1", "--always")
+	for _, cmd := range []string{"plan", "run"} {
+		r := runXgo(t, d, sim, "batch", cmd, file)
+		if r.code != exitFailure || strings.Contains(r.stderr, "left changed") || strings.Contains(r.stderr, "rolling back failed") {
+			t.Errorf("batch %s with a fault in the plan: exit %d, stderr %q", cmd, r.code, r.stderr)
+		}
+	}
+}

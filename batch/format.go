@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -303,8 +304,12 @@ func (a *args) int(key string, lo, hi int64, required bool) (int64, bool) {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < lo || v > hi {
-		a.fail(a.vals[key], "%s: want a whole number from %d to %d, have %q", key, lo, hi, s)
+	switch {
+	case err != nil && lo == math.MinInt64:
+		a.fail(a.vals[key], "invalid %s %q: not a whole number", key, s)
+		return 0, false
+	case err != nil || v < lo || v > hi:
+		a.fail(a.vals[key], "invalid %s %q: must be a whole number between %d and %d", key, s, lo, hi)
 		return 0, false
 	}
 	return v, true

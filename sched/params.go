@@ -339,11 +339,16 @@ func (c DomainChange) Check(s hypercall.Scheduler, d Domain) error {
 		return invalid("weight", *c.Weight, "must be between %d and %d", WeightMin, WeightMax)
 	}
 	if c.Cap != nil {
-		if m := MaxCap(s, d.MaxVCPUID); *c.Cap < 0 || *c.Cap > m {
-			err := &InvalidError{Param: "cap", Value: fmt.Sprint(*c.Cap), Reason: fmt.Sprintf("must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)}
+		top, m := MaxCap(s, 1<<31), MaxCap(s, d.MaxVCPUID)
+		if *c.Cap > top || *c.Cap < 0 && m == top { // m == top: no domain yet (batch files)
+			return invalid("cap", *c.Cap, "must be between 0 and %d (0: no cap; at most %d per vCPU of the domain)", top, CapPerVCPU)
+		}
+		if *c.Cap < 0 {
+			return invalid("cap", *c.Cap, "must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)
+		}
+		if *c.Cap > m {
 			// A cap that some domain could have is refused for this one.
-			err.Host = *c.Cap >= 0 && *c.Cap <= MaxCap(s, 1<<31)
-			return err
+			return refused("cap", *c.Cap, "must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)
 		}
 	}
 	return nil

@@ -502,3 +502,12 @@ func BenchmarkRun200Moves(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestDecodeUnclosedBracket: an unclosed [ or { is reported where it
+// opens (yaml.v3 alone said the line before).
+func TestDecodeUnclosedBracket(t *testing.T) {
+	_, err := Decode([]byte("version: 1\nsteps:\n  - cpupool-create: {name: x\n"), "f.yaml")
+	if err == nil || !strings.HasPrefix(err.Error(), `f.yaml:3:21: "{" is not closed`) {
+		t.Errorf("err = %v", err)
+	}
+}

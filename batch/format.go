@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/yamlerr"
 )
 
 // Version is the batch file format's version, the value of its version
@@ -68,9 +68,6 @@ func (e *Error) Error() string {
 // Is makes every Error match ErrInvalid.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
-// yamlLine finds "line N" in a yaml.v3 syntax error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Decode parses a batch file strictly: the version key, then the steps,
 // each one operation with arguments of the right types and values. name
 // (a file name, or "-" for stdin) prefixes messages. Every error is an
@@ -85,13 +82,8 @@ func Decode(data []byte, name string) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Line: 1, Col: 1, Msg: "empty file: want version: 1 and a list of steps"}
 		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 1
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		return nil, &Error{File: name, Line: line, Col: 1, Msg: msg}
+		line, col, msg := yamlerr.At(data, err)
+		return nil, &Error{File: name, Line: line, Col: col, Msg: msg}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {

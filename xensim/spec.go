@@ -16,8 +16,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"xgo.dev/xgo/cpuset"
-	"xgo.dev/xgo/yamlerr"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/yamlerr"
 )
 
 // Spec describes a simulated host: its hardware, its Xen build and what ran

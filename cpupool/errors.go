@@ -35,9 +35,21 @@ func invalidf(format string, args ...any) error {
 type NotFoundError struct {
 	Kind string // "cpupool" or "domain"
 	Name string
+	// Suggestion is the existing name closest to Name, if one is close.
+	Suggestion string
 }
 
-func (e *NotFoundError) Error() string        { return fmt.Sprintf("unknown %s '%s'", e.Kind, e.Name) }
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("unknown %s '%s'", e.Kind, e.Name) + DidYouMean(e.Suggestion)
+}
+
+// DidYouMean is " (did you mean 'name'?)", or "" for no name.
+func DidYouMean(name string) string {
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean '%s'?)", name)
+}
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // RefusedError is a request that validation refused, with every reason

@@ -13,6 +13,7 @@ import (
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/sched"
+	"xgo.dev/xgo/suggest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -318,12 +319,16 @@ func (h *host) resolve(q string) (Pool, error) {
 		}
 		return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
 	}
+	var names []string
 	for _, p := range h.pools {
 		if p.Named && p.Name == q {
 			return p, nil
 		}
+		if p.Named {
+			names = append(names, p.Name)
+		}
 	}
-	return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
+	return Pool{}, &NotFoundError{Kind: "cpupool", Name: q, Suggestion: suggest.Closest(q, names)}
 }
 
 // Pool returns the pool q names (an id if all digits, else a name).
@@ -356,12 +361,16 @@ func resolveDomain(doms []Domain, q string) (Domain, error) {
 		}
 		return Domain{}, &NotFoundError{Kind: "domain", Name: q}
 	}
+	var names []string
 	for _, d := range doms {
 		if d.Named && d.Name == q {
 			return d, nil
 		}
+		if d.Named {
+			names = append(names, d.Name)
+		}
 	}
-	return Domain{}, &NotFoundError{Kind: "domain", Name: q}
+	return Domain{}, &NotFoundError{Kind: "domain", Name: q, Suggestion: suggest.Closest(q, names)}
 }
 
 // Domain returns the domain q names (a domid if all digits, else a name).

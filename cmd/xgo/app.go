@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/completion"
+	"xgo.dev/xgo/suggest"
 )
 
 // deps is everything a command may touch outside the process. main fills
@@ -184,7 +185,7 @@ func prepareTree(cmds []*cli.Command, parent string) {
 // rootAction runs for "xgo" with no command, or an unknown one.
 func rootAction(c *cli.Context) error {
 	if c.Args().Present() {
-		return usagef("unknown command %q (see \"xgo help\")", c.Args().First())
+		return usagef("unknown command %q%s (see \"xgo help\")", c.Args().First(), didYouMean(c.Args().First(), c.App.Commands))
 	}
 	return cli.ShowAppHelp(c)
 }
@@ -201,9 +202,24 @@ func groupAction(c *cli.Context) error {
 		}
 	}
 	if c.Args().Present() {
-		return usagef("unknown command %q for \"xgo %s\" (want %s; see \"xgo help %s\")", c.Args().First(), cmdName(c), strings.Join(subs, ", "), cmdName(c))
+		return usagef("unknown command %q for \"xgo %s\"%s (want %s; see \"xgo help %s\")", c.Args().First(), cmdName(c), didYouMean(c.Args().First(), c.Command.Subcommands), strings.Join(subs, ", "), cmdName(c))
 	}
 	return usagef("%s: missing command (want %s; see \"xgo help %s\")", cmdName(c), strings.Join(subs, ", "), cmdName(c))
+}
+
+// didYouMean is ` (did you mean "name"?)` for the visible command whose
+// name is closest to word, or "".
+func didYouMean(word string, cmds []*cli.Command) string {
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Names()...)
+		}
+	}
+	if s := suggest.Closest(word, names); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
 }
 
 // cmdName is the command path without "xgo", e.g. "xenstore read"; "" for
@@ -280,9 +296,9 @@ func helpCommand() *cli.Command {
 				}
 				if next == nil {
 					if cmd != nil {
-						return usagef("unknown command %q for %s", word, cmd.HelpName)
+						return usagef("unknown command %q for %s%s", word, cmd.HelpName, didYouMean(word, cmds))
 					}
-					return usagef("unknown command %q (see \"xgo help\")", word)
+					return usagef("unknown command %q%s (see \"xgo help\")", word, didYouMean(word, cmds))
 				}
 				cmd, cmds = next, next.Subcommands
 			}

@@ -346,8 +346,12 @@ func flagsOf(flags []cli.Flag) flagTable {
 		if d, ok := f.(cli.DocGenerationFlag); ok {
 			takes = d.TakesValue()
 		}
+		var optional func(string) bool
+		if o, ok := f.(optionalValueFlag); ok {
+			optional = o.isValue
+		}
 		for _, n := range names {
-			t[n] = flagInfo{canon: names[0], value: takes}
+			t[n] = flagInfo{canon: names[0], value: takes, optional: optional}
 		}
 	}
 	return t

@@ -307,13 +307,31 @@ func helpCommand() *cli.Command {
 			}
 			tmpl := cli.CommandHelpTemplate
 			if len(cmd.Subcommands) > 0 {
-				tmpl = cli.SubcommandHelpTemplate
+				tmpl = groupHelpTemplate
 			}
 			cli.HelpPrinter(c.App.Writer, tmpl, cmd)
 			return nil
 		},
 	}
 }
+
+// groupHelpTemplate is urfave/cli's help for a command with subcommands,
+// listing them from the tree: its own list comes from state urfave/cli
+// sets up only while running the command, so "xgo help xenstore" showed
+// none.
+var groupHelpTemplate = func() string {
+	old := `{{if .VisibleCommands}}
+
+COMMANDS:{{template "visibleCommandCategoryTemplate" .}}{{end}}`
+	list := `{{if .Subcommands}}
+
+COMMANDS:{{range .Subcommands}}{{if not .Hidden}}
+   {{join .Names ", "}}{{"\t"}}{{.Usage}}{{end}}{{end}}{{end}}`
+	if !strings.Contains(cli.SubcommandHelpTemplate, old) { // a new urfave/cli: list them last
+		return cli.SubcommandHelpTemplate + list + "\n"
+	}
+	return strings.Replace(cli.SubcommandHelpTemplate, old, list, 1)
+}()
 
 // specFromApp derives the normaliser's grammar from the command tree, so
 // the two cannot disagree.

@@ -228,3 +228,34 @@ func TestJSONRule(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupHelpListsSubcommands: help for every group lists its
+// subcommands, as its man page does, whichever way it is asked for.
+func TestGroupHelpListsSubcommands(t *testing.T) {
+	t.Parallel()
+	app := newApp(testDeps(t))
+	var walk func(prefix []string, cmds []*cli.Command)
+	walk = func(prefix []string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			path := append(append([]string{}, prefix...), c.Name)
+			if len(c.Subcommands) == 0 {
+				continue
+			}
+			for _, line := range [][]string{append([]string{"help"}, path...), append(append([]string{}, path...), "--help"), append(append([]string{}, path...), "-h")} {
+				r := runXgo(t, testDeps(t), line...)
+				_, list, ok := strings.Cut(r.stdout, "\nCOMMANDS:\n")
+				if r.code != 0 || !ok {
+					t.Errorf("xgo %q: exit %d, no COMMANDS section:\n%s", line, r.code, r.stdout)
+					continue
+				}
+				for _, sc := range c.Subcommands {
+					if !sc.Hidden && !strings.Contains(list, "   "+sc.Name+" ") {
+						t.Errorf("xgo %q does not list %s:\n%s", line, sc.Name, list)
+					}
+				}
+			}
+			walk(path, c.Subcommands)
+		}
+	}
+	walk(nil, app.Commands)
+}

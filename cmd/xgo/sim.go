@@ -21,8 +21,11 @@ const simEnvVar = "XGO_SIM"
 
 // applySimEnv lets $XGO_SIM select the simulated host when the command
 // line did not.
+// --sim=STATE wins over it; a bare --sim takes its state file from it
+// too, so that following examples with XGO_SIM set never acts on another
+// host.
 func applySimEnv(e *env, g *globalOptions) {
-	if g.Sim {
+	if g.Sim && g.SimState != "" {
 		return
 	}
 	if f := e.getenv(simEnvVar); f != "" {

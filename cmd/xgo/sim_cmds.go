@@ -25,9 +25,9 @@ func simCommand(e *env) *cli.Command {
 		Usage:    "Create, reset, inspect and inject faults into the simulated Xen host of --sim",
 		Description: `The simulated host is a model of a Xen 4.17 host (its CPUs, cpupools,
 schedulers, domains and XenStore) kept in one state file. Every xgo
-command acts on it instead of this machine when given --sim (the default
-state file, ~/.local/state/xgo/sim.yaml), --sim=STATE, or when XGO_SIM=STATE
-is set. Commands that change the host save it when they end; others leave
+command acts on it instead of this machine when given --sim=STATE, --sim
+(the file XGO_SIM names, else ~/.local/state/xgo/sim.yaml), or when
+XGO_SIM=STATE is set. Commands that change the host save it when they end; others leave
 the file as it was. Concurrent xgo processes take turns on it.
 
 docs/sim.md describes the model, the spec format and the rules it follows.

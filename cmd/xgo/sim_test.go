@@ -234,6 +234,16 @@ func TestSimSelection(t *testing.T) {
 	if r := runXgo(t, d, "pcpu-list", "-q"); r.code != 0 || r.stdout != "0\n1\n2\n3\n" {
 		t.Errorf("pcpu-list with XGO_SIM: %+v", r)
 	}
+	// A bare --sim with XGO_SIM set acts on XGO_SIM's host, not on the
+	// default one: the lab host a (4 cpus), not the 16 of the default.
+	for _, line := range [][]string{{"--sim", "pcpu-list", "-q"}, {"pcpu-list", "--sim", "-q"}} {
+		if r := runXgo(t, d, line...); r.code != 0 || r.stdout != "0\n1\n2\n3\n" {
+			t.Errorf("xgo %q with XGO_SIM: %+v", line, r)
+		}
+	}
+	if r := runXgo(t, d, "--sim", "sim", "init", "-q"); r.code != 0 || r.stdout != a+"\n" {
+		t.Errorf("--sim sim init with XGO_SIM: %+v", r)
+	}
 }
 
 // TestNoXenOneLine: without --sim on a machine with no Xen, every command

@@ -45,6 +45,8 @@ type env struct {
 	deps
 	global globalOptions
 	out    *renderer
+
+	logged map[string]bool // lines logOncef printed
 }
 
 // logf prints a diagnostic line on stderr when -v is given.
@@ -52,6 +54,21 @@ func (e *env) logf(format string, args ...any) {
 	if e.global.Verbose {
 		fmt.Fprintf(e.Stderr, "xgo: "+format+"\n", args...)
 	}
+}
+
+// logOncef is logf for a line that a command may reach on every round
+// of a loop (pcpu-watch polling the simulated host): it is printed the
+// first time only.
+func (e *env) logOncef(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if e.logged[line] {
+		return
+	}
+	if e.logged == nil {
+		e.logged = map[string]bool{}
+	}
+	e.logged[line] = true
+	e.logf("%s", line)
 }
 
 // warnf prints a warning line on stderr.

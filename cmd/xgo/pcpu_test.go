@@ -276,6 +276,15 @@ func TestPCPUWatchSim(t *testing.T) {
 	if !re.MatchString(stdout.String()) {
 		t.Errorf("events: %q", stdout.String())
 	}
+	// -v says each thing once, not on every poll.
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+		if seen[l] {
+			t.Errorf("-v repeats %q:\n%s", l, stderr.String())
+			break
+		}
+		seen[l] = true
+	}
 
 	// JSON lines, ended by the context.
 	var out bytes.Buffer

@@ -57,9 +57,9 @@ func (e *env) openSim(save bool) (*xensim.Sim, func() error, error) {
 	}
 	save = save && !e.global.DryRun
 	if save {
-		e.logf("simulated host %s (saved when the command ends)", s.Path())
+		e.logOncef("simulated host %s (saved when the command ends)", s.Path())
 	} else {
-		e.logf("simulated host %s (read only)", s.Path())
+		e.logOncef("simulated host %s (read only)", s.Path())
 	}
 	release := func() error {
 		if save {

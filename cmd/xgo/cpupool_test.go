@@ -326,3 +326,54 @@ func TestSchedDomainOtherScheduler(t *testing.T) {
 		t.Errorf("sched-credit -d 42: %+v", r)
 	}
 }
+
+// TestCpupoolNames: spaces around "=" and a bare value are not part of
+// it; new names that would break xl's table, XenStore paths or later
+// command lines are refused, a name differing only in case is warned
+// about, and pools that already have such names stay usable.
+func TestCpupoolNames(t *testing.T) {
+	t.Parallel()
+	sim := simState(t, strings.Replace(cpupoolSpec, "domains:", "  - {id: 9, name: \"old name/x\", scheduler: credit2}\ndomains:", 1))
+	d := testDeps(t)
+	for _, args := range [][]string{{"name = rt3"}, {"name=rt4 "}, {" name =rt5", "sched = credit"}} {
+		r := runXgo(t, d, append([]string{sim, "-o", "json", "cpupool-create"}, args...)...)
+		var out struct {
+			NewPool struct{ Name string } `json:"newPool"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || strings.TrimSpace(out.NewPool.Name) != out.NewPool.Name || out.NewPool.Name == "" {
+			t.Errorf("cpupool-create %q: %+v (name %q)", args, r, out.NewPool.Name)
+		}
+	}
+	for _, name := range []string{"a b", "a\tb", "a/b", "-x", strings.Repeat("a", 3000), "x\\y", "ünï'"} {
+		for _, args := range [][]string{{"cpupool-create", "name=" + name}, {"cpupool-rename", "spare", name}} {
+			r := runXgo(t, d, append([]string{sim, "-N"}, args...)...)
+			if r.code != exitUsage || strings.Count(r.stderr, "\n") != 1 || len(r.stderr) > 300 {
+				t.Errorf("xgo %q: %+v, want exit 2 and one short line", args, r)
+			}
+		}
+	}
+	r := runXgo(t, d, sim, "-N", "cpupool-create", "name=pool-0")
+	if r.code != 0 || !strings.Contains(r.stderr, "xgo: note: cpupool name 'pool-0' differs only in case from cpupool 'Pool-0' (id 0)") {
+		t.Errorf("pool-0 next to Pool-0: %+v", r)
+	}
+	// A pool xl named "old name/x" is still listed, renamed, destroyed.
+	for _, args := range [][]string{
+		{"cpupool-list", "old name/x"},
+		{"cpupool-rename", "old name/x", "newer"},
+		{"cpupool-rename", "newer", "old name/x"}, // refused: a new name is checked
+		{"cpupool-destroy", "old name/x"},
+	} {
+		r := runXgo(t, d, append([]string{sim}, args...)...)
+		want := 0
+		if args[0] == "cpupool-rename" && args[2] == "old name/x" {
+			want = exitUsage
+		}
+		if args[0] == "cpupool-destroy" {
+			args[1] = "newer"
+			r = runXgo(t, d, append([]string{sim}, args...)...)
+		}
+		if r.code != want {
+			t.Errorf("xgo %q: %+v, want exit %d", args, r, want)
+		}
+	}
+}

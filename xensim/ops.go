@@ -80,6 +80,25 @@ func ParseOp(s string) (Op, error) {
 	return "", fmt.Errorf("unknown operation %q", s)
 }
 
+// OpNames are the names of the operations that ParseOp reads as one
+// word: each operation's last word when no other ends the same, else its
+// full name (which has spaces), in the order of Ops.
+func OpNames() []string {
+	count := map[string]int{}
+	for _, op := range Ops {
+		count[lastWord(string(op))]++
+	}
+	out := make([]string, 0, len(Ops))
+	for _, op := range Ops {
+		if w := lastWord(string(op)); count[w] == 1 {
+			out = append(out, w)
+		} else {
+			out = append(out, string(op))
+		}
+	}
+	return out
+}
+
 func lastWord(s string) string {
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] == ' ' {

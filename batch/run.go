@@ -160,7 +160,8 @@ type RunOptions struct {
 // are undone in reverse order (unless opts.NoRollback); the error matches
 // ErrFailed, and ErrRollbackFailed too when undoing failed. When ctx is
 // cancelled (Ctrl-C), the step under way is finished, then everything is
-// undone and the error matches ErrInterrupted. Callers run Plan first.
+// undone, that step included even when it was the last, and the error
+// matches ErrInterrupted. Callers run Plan first.
 func Run(ctx context.Context, f *File, h *Host, opts RunOptions) (*Report, error) {
 	rep := newReport(f, "run")
 	for i := range rep.Steps {
@@ -203,6 +204,13 @@ func Run(ctx context.Context, f *File, h *Host, opts RunOptions) (*Report, error
 		stack = append(stack, done{i, undo})
 		if opts.Progress != nil {
 			opts.Progress(*sr)
+		}
+		// Interrupted during this step: it is finished, and then undone
+		// with the others, whether or not it was the last.
+		if ctx.Err() != nil {
+			serr = &StepError{File: f.Name, kind: ErrInterrupted}
+			rep.Interrupted = true
+			break
 		}
 	}
 	if serr == nil {

@@ -279,3 +279,47 @@ func TestBatchMidRunFault(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchRunSIGINTInLastStep: a SIGINT while the last step runs gets
+// the same treatment as one in any other step: the step is finished,
+// then everything is rolled back (it used to report "all steps done").
+// The last step is made slow by a run-only EBUSY fault its retries
+// outlast.
+func TestBatchRunSIGINTInLastStep(t *testing.T) {
+	t.Parallel()
+	sim := filepath.Join(t.TempDir(), "sim.yaml")
+	env := []string{"XGO_SIM=" + sim}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, e, code, err := xgoProcess(ctx, env, "sim", "init"); code != 0 || err != nil {
+		t.Fatal(e, err)
+	}
+	before, _, _, _ := xgoProcess(ctx, env, "sim", "show", "-o", "yaml")
+	if _, e, code, _ := xgoProcess(ctx, env, "sim", "fault", "op", "sysctl cpu_hotplug offline", "EBUSY", "-n", "4", "--run-only"); code != 0 {
+		t.Fatal(e)
+	}
+	file := writeFile(t, "last.yaml", "version: 1\nsteps:\n  - cpupool-create: {name: rt}\n  - pcpu-offline: {cpus: 5, timeout: 20s}\n")
+	cmd := xgoCommand(ctx, append(env, "XGO_TEST_AS_XGO=1"), "batch", "run", "-v", file)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(stderr.String()+stdout.String(), "step 1 ") && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // step 2 retries for 1.5 s
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	out := stdout.String() + stderr.String()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure || strings.Contains(out, "all 2 steps done") {
+		t.Errorf("exit %d (%v): %s", code, err, tail(out))
+	}
+	if !strings.Contains(out, "interrupted") || !strings.Contains(out, "rolled back") {
+		t.Errorf("output: %s", tail(out))
+	}
+	_, _, _, _ = xgoProcess(ctx, env, "sim", "fault", "clear")
+	if after, _, _, _ := xgoProcess(ctx, env, "sim", "show", "-o", "yaml"); after != before {
+		t.Errorf("host not restored after SIGINT in the last step:\n%s\nwas\n%s", after, before)
+	}
+}

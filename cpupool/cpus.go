@@ -33,8 +33,8 @@ type CPUPlan struct {
 type problems []problem
 
 type problem struct {
-	text string     // the reason, or what follows "cpu N " for cpus
-	cpus cpuset.Set // the cpus it is about; empty for other reasons
+	text string // the reason, or what follows "cpu N " for cpus
+	cpus []int  // the cpus it is about; none for other reasons
 }
 
 func (p *problems) addf(format string, args ...any) {
@@ -46,12 +46,12 @@ func (p *problems) addf(format string, args ...any) {
 func (p *problems) addCPU(cpu int, format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
 	for i := range *p {
-		if q := &(*p)[i]; !q.cpus.IsEmpty() && q.text == text {
-			q.cpus = q.cpus.Add(cpu)
+		if q := &(*p)[i]; len(q.cpus) > 0 && q.text == text {
+			q.cpus = append(q.cpus, cpu)
 			return
 		}
 	}
-	*p = append(*p, problem{text: text, cpus: cpuset.Of(cpu)})
+	*p = append(*p, problem{text: text, cpus: []int{cpu}})
 }
 
 // plural turns "is offline" into "are offline" for several cpus.
@@ -66,14 +66,14 @@ func (p problems) err(what string) error {
 	}
 	reasons := make([]string, len(p))
 	for i, q := range p {
-		switch {
-		case q.cpus.IsEmpty():
+		switch len(q.cpus) {
+		case 0:
 			reasons[i] = q.text
-		case q.cpus.Len() == 1:
-			reasons[i] = fmt.Sprintf("cpu %d %s", q.cpus.IDs()[0], q.text)
+		case 1:
+			reasons[i] = fmt.Sprintf("cpu %d %s", q.cpus[0], q.text)
 		default:
 			verb, rest, _ := strings.Cut(q.text, " ")
-			reasons[i] = fmt.Sprintf("cpus %s %s", q.cpus.Text(), plural.Replace(verb+" ")+pluralRest.Replace(rest))
+			reasons[i] = fmt.Sprintf("cpus %s %s", cpuset.Of(q.cpus...).Text(), plural.Replace(verb+" ")+pluralRest.Replace(rest))
 		}
 	}
 	return &RefusedError{What: what, Reasons: reasons}
@@ -86,10 +86,14 @@ func (m *Manager) checkUsable(s cpuset.Set, probs *problems) (map[int]cpuState, 
 	if err != nil {
 		return nil, err
 	}
+	rangeText, once := "", false
 	for _, c := range s.IDs() {
 		switch st := states[c]; {
 		case !st.present:
-			probs.addCPU(c, "does not exist%s", m.cpuRangeText())
+			if !once { // one reading of the host for every absent cpu
+				rangeText, once = m.cpuRangeText(), true
+			}
+			probs.addCPU(c, "does not exist%s", rangeText)
 		case !st.online:
 			probs.addCPU(c, "is offline")
 		}

@@ -175,3 +175,33 @@ func TestInputFileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExitFiveForEveryCommand: a command that fails part-way and leaves
+// the host partly changed exits 5, whichever command it is: a cpupool
+// move whose rollback fails, a best-effort cpupool-cpu-add or
+// pcpu-offline that did some of its cpus. Undone cleanly, it exits 1.
+func TestExitFiveForEveryCommand(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		setup [][]string
+		run   []string
+		want  int
+	}{
+		{[][]string{{"sim", "fault", "op", "rmcpu", "EBUSY", "--after", "1", "--always"}}, []string{"cpupool-cpu-move", "2-3", "spare"}, exitRollback},
+		{[][]string{{"sim", "fault", "op", "addcpu", "EBUSY", "--after", "1"}}, []string{"cpupool-cpu-move", "2-3", "spare"}, exitFailure},
+		{[][]string{{"cpupool-cpu-remove", "Pool-0", "2-3"}, {"sim", "fault", "op", "addcpu", "EBUSY", "--after", "1"}}, []string{"cpupool-cpu-add", "spare", "2-3"}, exitRollback},
+		{[][]string{{"cpupool-cpu-remove", "Pool-0", "2-3"}, {"sim", "fault", "op", "addcpu", "EBUSY"}}, []string{"cpupool-cpu-add", "spare", "2"}, exitFailure},
+		{[][]string{{"cpupool-cpu-remove", "Pool-0", "2-3"}, {"sim", "fault", "op", "sysctl cpu_hotplug offline", "ENODEV", "--after", "1"}}, []string{"pcpu-offline", "2-3"}, exitRollback},
+	} {
+		sim := simState(t, cpupoolSpec)
+		for _, s := range tt.setup {
+			if r := runXgo(t, testDeps(t), append([]string{sim}, s...)...); r.code != 0 {
+				t.Fatalf("xgo %q: %+v", s, r)
+			}
+		}
+		r := runXgo(t, testDeps(t), append([]string{sim}, tt.run...)...)
+		if r.code != tt.want {
+			t.Errorf("after %q, xgo %q: exit %d, want %d; %s", tt.setup, tt.run, r.code, tt.want, r.stderr)
+		}
+	}
+}

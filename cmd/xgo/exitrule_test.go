@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"xgo.dev/xgo/xensim"
 )
 
 // exitRuleArgs gives, for every command that takes a cpu list, a pool, a
@@ -202,6 +205,24 @@ func TestExitFiveForEveryCommand(t *testing.T) {
 		r := runXgo(t, testDeps(t), append([]string{sim}, tt.run...)...)
 		if r.code != tt.want {
 			t.Errorf("after %q, xgo %q: exit %d, want %d; %s", tt.setup, tt.run, r.code, tt.want, r.stderr)
+		}
+	}
+}
+
+// TestAbsentCPUMessage: a cpu the host does not have is explained with
+// the cpus it has (0-15), not 0-max_cpu_id (0-31 on the default host,
+// whose ids 16-31 are not present).
+func TestAbsentCPUMessage(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sim.yaml")
+	if err := xensim.Init(path, nil); err != nil { // the default host: 16 cpus, max_cpu_id 31
+		t.Fatal(err)
+	}
+	sim := "--sim=" + path
+	for _, args := range [][]string{{"cpupool-cpu-move", "16", "Pool-0"}, {"cpupool-create", "name=x", "cpus=16"}} {
+		r := runXgo(t, testDeps(t), append([]string{sim, "-N"}, args...)...)
+		if r.code != exitFailure || !strings.Contains(r.stderr, "cpu 16 does not exist (this host has cpus 0-15)") {
+			t.Errorf("xgo %q: %+v", args, r)
 		}
 	}
 }

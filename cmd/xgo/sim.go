@@ -55,6 +55,11 @@ func (e *env) openSim(save bool) (*xensim.Sim, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if s.Booted() {
+		// Not silently: a mistyped path or a failed "sim init --spec"
+		// would otherwise act on a host nobody asked for.
+		e.warnOncef("no simulated host at %s: using a new default host (\"xgo sim init\" creates one)", s.Path())
+	}
 	save = save && !e.global.DryRun
 	if save {
 		e.logOncef("simulated host %s (saved when the command ends)", s.Path())

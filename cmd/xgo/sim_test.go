@@ -411,3 +411,30 @@ func TestSimShowStranded(t *testing.T) {
 		t.Errorf("after sim reset: %+v", r)
 	}
 }
+
+// TestSimMissingStateWarns: a command on a state file that does not
+// exist (a mistyped path, a failed "sim init --spec") says so, naming
+// the file, once, instead of silently acting on a new default host.
+func TestSimMissingStateWarns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "typo.yaml")
+	d := testDeps(t)
+	if r := runXgo(t, d, "--sim="+state, "sim", "init", "--spec", filepath.Join(dir, "nosuch.yaml")); r.code != exitUsage {
+		t.Fatalf("sim init --spec of a missing file: %+v", r)
+	}
+	want := "xgo: warning: no simulated host at " + state + ": using a new default host (\"xgo sim init\" creates one)\n"
+	for _, args := range [][]string{{"pcpu-list", "-q"}, {"-v", "cpupool-list"}} {
+		_ = os.Remove(state)
+		r := runXgo(t, d, append([]string{"--sim=" + state}, args...)...)
+		if strings.Count(r.stderr, "no simulated host") != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("xgo %q on a missing state file: %+v", args, r)
+		}
+	}
+	if r := runXgo(t, d, "--sim="+state, "sim", "init"); r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Errorf("sim init: %+v", r)
+	}
+	if r := runXgo(t, d, "--sim="+state, "pcpu-list", "-q"); r.code != 0 || r.stderr != "" {
+		t.Errorf("pcpu-list after sim init: %+v", r)
+	}
+}

@@ -565,6 +565,7 @@ func TestXenstoreSim(t *testing.T) {
 		t.Error("--sim dialed the real XenStore")
 		return nil, os.ErrNotExist
 	}
+	mustXgo(t, d, sim, "sim", "init")
 	mustXgo(t, d, sim, "xenstore", "write", "/tool/demo/a", "1", "/tool/demo/b", "2")
 	before, err := os.ReadFile(state)
 	if err != nil {

@@ -32,8 +32,10 @@ const (
 // exitCodesHelp is appended to "xgo help".
 const exitCodesHelp = `EXIT STATUS:
    0  success
-   1  the operation failed
-   2  usage error: bad or missing argument, unknown flag or command
+   1  failed: this host cannot do it (a cpu, pool or domain it does not
+      have, a refusal, Xen's error); nothing changed, or it was undone
+   2  usage error: the command line is wrong on any host (bad or missing
+      argument, unknown flag or command, unreadable input file)
    3  permission denied, not running in dom0, or no Xen found
    4  not supported by this Xen or by this build of xgo
    5  failed part-way and the host is left partly changed (rolling back

@@ -76,8 +76,10 @@ var (
 // TestExitCodeRule enforces docs/cli.md's rule: exit 2 for a command line
 // that is wrong on any host, exit 1 for one that this host cannot do,
 // whatever the command and whether or not -N is given.
+//
+// It runs alone (not in parallel): its hundreds of command lines would
+// slow the timing-sensitive parallel tests (vsnd-backend's turns).
 func TestExitCodeRule(t *testing.T) {
-	t.Parallel()
 	app := newApp(testDeps(t))
 	var walk func(prefix string, cmds []*cli.Command)
 	walk = func(prefix string, cmds []*cli.Command) {

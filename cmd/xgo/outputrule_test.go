@@ -153,8 +153,9 @@ func TestGroupsNeedASubcommand(t *testing.T) {
 // non-empty) or, for a command whose output has none, exits 2 with one
 // line and prints nothing. It never prints nothing with status 0 where
 // the command prints data.
+//
+// It runs alone, as TestExitCodeRule does.
 func TestQuietRule(t *testing.T) {
-	t.Parallel()
 	for name, line := range outputRuleLines(t) {
 		sim := outputRuleSim(t)
 		d := testDeps(t)
@@ -188,8 +189,9 @@ func TestQuietRule(t *testing.T) {
 // stdout; failure prints nothing on stdout, and its last stderr line is
 // {"schemaVersion":1,"error":{"status":N,"message":...}} with N the exit
 // status.
+//
+// It runs alone, as TestExitCodeRule does.
 func TestJSONRule(t *testing.T) {
-	t.Parallel()
 	lines := outputRuleLines(t)
 	// And some that fail, at each stage of the command line.
 	lines["unknown command"] = []string{"bogus"}

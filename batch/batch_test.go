@@ -388,7 +388,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"version: 1\nsteps:\n  - cpupool-cpu-move: {cpus: [1, [2]], pool: a}\n", "f.yaml:3:34: step 1 (cpupool-cpu-move): cpus: want one CPU id"},
 		{"version: 1\nsteps:\n  - cpupool-destroy: {pool: [a]}\n", "f.yaml:3:29: step 1 (cpupool-destroy): pool: want a single value"},
 		{"version: 1\nsteps:\n  - sched-credit2: {domain: d, weight: 0}\n", "step 1 (sched-credit2): invalid weight 0"},
-		{"version: 1\nsteps:\n  - sched-credit2: {domain: d, weight: x}\n", "f.yaml:3:40: step 1 (sched-credit2): weight: want a whole number"},
+		{"version: 1\nsteps:\n  - sched-credit2: {domain: d, weight: x}\n", "f.yaml:3:40: step 1 (sched-credit2): invalid weight \"x\": not a whole number"},
+		// Ranges are given in the words of the sched commands, below and above.
+		{"version: 1\nsteps:\n  - sched-credit2: {domain: d, weight: -5}\n", "f.yaml:3:20: step 1 (sched-credit2): invalid weight -5: must be between 1 and 65535"},
+		{"version: 1\nsteps:\n  - sched-credit2: {domain: d, weight: 70000}\n", "f.yaml:3:20: step 1 (sched-credit2): invalid weight 70000: must be between 1 and 65535"},
+		{"version: 1\nsteps:\n  - sched-credit2: {domain: d, cap: -1}\n", "f.yaml:3:20: step 1 (sched-credit2): invalid cap -1: must be between 0 and 65534 (0: no cap; at most 100 per vCPU of the domain)"},
 		{"version: 1\nsteps:\n  - sched-credit2: {domain: d}\n", "step 1 (sched-credit2): nothing to set"},
 		{"version: 1\nsteps:\n  - sched-credit2: {tslice_ms: 3}\n", "f.yaml:3:21: step 1 (sched-credit2): unknown argument \"tslice_ms\""},
 		{"version: 1\nsteps:\n  - vsnd-attach: {domain: d, card: {short-name: x, pcms: [{streams: [{type: q, unique-id: u}]}]}}\n", "f.yaml:3:36: step 1 (vsnd-attach): card: "},
@@ -567,5 +571,14 @@ func TestPlanDoesNotWaitForADetach(t *testing.T) {
 	must(t, err)
 	if d := time.Since(start); d < 3*time.Second {
 		t.Errorf("the run took %v: it did not wait for the ends", d)
+	}
+}
+
+// TestDecodeUnclosedBracket: an unclosed [ or { is reported where it
+// opens (yaml.v3 alone said the line before).
+func TestDecodeUnclosedBracket(t *testing.T) {
+	_, err := Decode([]byte("version: 1\nsteps:\n  - cpupool-create: {name: x\n"), "f.yaml")
+	if err == nil || !strings.HasPrefix(err.Error(), `f.yaml:3:21: "{" is not closed`) {
+		t.Errorf("err = %v", err)
 	}
 }

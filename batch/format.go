@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/yamlerr"
 )
 
 // Version is the batch file format's version, the value of its version
@@ -67,9 +68,6 @@ func (e *Error) Error() string {
 // Is makes every Error match ErrInvalid.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
-// yamlLine finds "line N" in a yaml.v3 syntax error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Decode parses a batch file strictly: the version key, then the steps,
 // each one operation with arguments of the right types and values. name
 // (a file name, or "-" for stdin) prefixes messages. Every error is an
@@ -84,13 +82,8 @@ func Decode(data []byte, name string) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Line: 1, Col: 1, Msg: "empty file: want version: 1 and a list of steps"}
 		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 1
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		return nil, &Error{File: name, Line: line, Col: 1, Msg: msg}
+		line, col, msg := yamlerr.At(data, err)
+		return nil, &Error{File: name, Line: line, Col: col, Msg: msg}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -159,6 +152,12 @@ func (d *decoder) file1(root *yaml.Node) (*File, error) {
 			steps = v
 		case k.Value == "version" || k.Value == "steps":
 			return nil, d.errf(k, "%s given twice", k.Value)
+		case k.Value == "schemaVersion":
+			// xgo export -o json|yaml adds it, as every JSON/YAML
+			// document xgo prints has one; version is the file's format.
+			if v.Kind != yaml.ScalarNode || v.Value != "1" {
+				return nil, d.errf(v, "schemaVersion %s: this xgo reads schemaVersion 1", kindName(v))
+			}
 		default:
 			return nil, d.errf(k, "unknown key %q (want version, steps)", k.Value)
 		}
@@ -297,8 +296,12 @@ func (a *args) int(key string, lo, hi int64, required bool) (int64, bool) {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < lo || v > hi {
-		a.fail(a.vals[key], "%s: want a whole number from %d to %d, have %q", key, lo, hi, s)
+	switch {
+	case err != nil && lo == math.MinInt64:
+		a.fail(a.vals[key], "invalid %s %q: not a whole number", key, s)
+		return 0, false
+	case err != nil || v < lo || v > hi:
+		a.fail(a.vals[key], "invalid %s %q: must be a whole number between %d and %d", key, s, lo, hi)
 		return 0, false
 	}
 	return v, true
@@ -371,16 +374,9 @@ func (a *args) cpus(key string, required bool) (string, bool) {
 		return "", false
 	}
 	list := strings.Join(items, ",")
-	if _, err := cpuset.Parse(list, anyTopology{}); err != nil {
+	if err := cpuset.CheckSyntax(list); err != nil {
 		a.fail(v, "%s: %v", key, err)
 		return "", false
 	}
 	return list, true
 }
-
-// anyTopology accepts every node: only a list's syntax is checked with it.
-type anyTopology struct{}
-
-func (anyTopology) NumCPUs() int                    { return 1 }
-func (anyTopology) NumNodes() int                   { return 1 << 16 }
-func (anyTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Set{}, true }

@@ -447,8 +447,10 @@ func decodeCredit(s hypercall.Scheduler) func(a *args) (operation, error) {
 	return func(a *args) (operation, error) {
 		o := creditOp{s: s}
 		o.domain, _ = a.name("domain", false)
+		// Any whole number: the scheduler's checks below give the range
+		// in the words xgo's sched commands use.
 		num := func(key string, out **int64) {
-			if v, ok := a.int(key, 0, math.MaxUint32, false); ok {
+			if v, ok := a.int(key, math.MinInt64, math.MaxInt64, false); ok {
 				*out = &v
 			}
 		}

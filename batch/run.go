@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"xgo.dev/xgo/cpupool"
 	"xgo.dev/xgo/xensim"
 )
 
@@ -134,6 +135,7 @@ func Plan(ctx context.Context, f *File, sim *xensim.Sim) (*Report, error) {
 		sr := &rep.Steps[i]
 		sr.Changes = changes
 		if err != nil {
+			err = onCopy(err)
 			sr.Status, sr.Error = StatusWouldFail, oneLine(err.Error())
 			for j := i + 1; j < len(f.Steps); j++ {
 				rep.Steps[j].Status = StatusNotChecked
@@ -158,7 +160,8 @@ type RunOptions struct {
 // are undone in reverse order (unless opts.NoRollback); the error matches
 // ErrFailed, and ErrRollbackFailed too when undoing failed. When ctx is
 // cancelled (Ctrl-C), the step under way is finished, then everything is
-// undone and the error matches ErrInterrupted. Callers run Plan first.
+// undone, that step included even when it was the last, and the error
+// matches ErrInterrupted. Callers run Plan first.
 func Run(ctx context.Context, f *File, h *Host, opts RunOptions) (*Report, error) {
 	rep := newReport(f, "run")
 	for i := range rep.Steps {
@@ -187,6 +190,10 @@ func Run(ctx context.Context, f *File, h *Host, opts RunOptions) (*Report, error
 					sr.UndoError = oneLine(uerr.Error())
 				}
 			}
+			if uerr := ownUndoErr(err); uerr != nil && sr.UndoError == "" {
+				// The step undid its own changes, and that failed.
+				sr.UndoError = oneLine(uerr.Error())
+			}
 			serr = &StepError{File: f.Name, Step: s, Err: err, kind: ErrFailed}
 			if opts.Progress != nil {
 				opts.Progress(*sr)
@@ -197,6 +204,13 @@ func Run(ctx context.Context, f *File, h *Host, opts RunOptions) (*Report, error
 		stack = append(stack, done{i, undo})
 		if opts.Progress != nil {
 			opts.Progress(*sr)
+		}
+		// Interrupted during this step: it is finished, and then undone
+		// with the others, whether or not it was the last.
+		if ctx.Err() != nil {
+			serr = &StepError{File: f.Name, kind: ErrInterrupted}
+			rep.Interrupted = true
+			break
 		}
 	}
 	if serr == nil {
@@ -231,6 +245,37 @@ func Run(ctx context.Context, f *File, h *Host, opts RunOptions) (*Report, error
 	rep.RolledBack = serr.undone
 	return rep, serr
 }
+
+// ownUndoErr is why a step that rolls back its own changes (a cpupool
+// plan) could not undo them, or nil.
+func ownUndoErr(err error) error {
+	var cs *cpupool.StepError
+	if errors.As(err, &cs) && len(cs.RollbackErrs) > 0 {
+		return errors.Join(cs.RollbackErrs...)
+	}
+	return nil
+}
+
+// onCopy rewords the error of a step planned on a copy of the host: a
+// step whose own rollback failed there left the copy changed, not the
+// host, so it is reported as what it says about the real run.
+func onCopy(err error) error {
+	var cs *cpupool.StepError
+	if !errors.As(err, &cs) || len(cs.RollbackErrs) == 0 {
+		return err
+	}
+	return &copyError{msg: fmt.Sprintf("%s failed: %v; undoing the part done failed too, so running it would leave the host partly changed", cs.What, cs.Err), err: cs.Err}
+}
+
+// copyError keeps the cause's chain (errnos) but not the rollback
+// failure, which happened on the copy.
+type copyError struct {
+	msg string
+	err error
+}
+
+func (e *copyError) Error() string { return e.msg }
+func (e *copyError) Unwrap() error { return e.err }
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")

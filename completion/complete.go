@@ -2,8 +2,12 @@ package completion
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+
+	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/xensim"
 )
 
 // Command is one command of the tree as completion needs it. cmd/xgo
@@ -300,6 +304,16 @@ func slotValues(ctx context.Context, h *lazyHost, l *line, slot, cur string) Res
 		return Result{Files: true}
 	case kindShell:
 		return Result{Words: append([]string(nil), Shells...)}
+	case kindFaultOp:
+		var words []string
+		for _, n := range xensim.OpNames() {
+			if !strings.Contains(n, " ") { // one word: the shells split the others
+				words = append(words, n)
+			}
+		}
+		return Result{Words: words}
+	case kindErrno:
+		return Result{Words: xensim.ErrnoNames()}
 	case kindCommand:
 		// "xgo help <command>...": the commands under those named so far.
 		c := l.cmd
@@ -324,15 +338,23 @@ func slotValues(ctx context.Context, h *lazyHost, l *line, slot, cur string) Res
 		words, err = host.Pools(ctx)
 	case kindDomain:
 		words, err = host.Domains(ctx)
+		if noDom0Commands[strings.Join(l.path, " ")] {
+			words = slices.DeleteFunc(slices.Clone(words), func(w string) bool { return w == "Domain-0" || w == "0" })
+		}
 	case kindScheduler:
 		words, err = host.Schedulers(ctx)
 	case kindCPUList:
-		online := !offlineCPUCommands[strings.Join(l.path, " ")]
 		var ids []int
-		ids, err = host.CPUs(ctx, online)
+		ids, err = cpuCandidates(ctx, host, l)
 		head := ""
 		if i := strings.LastIndexAny(cur, ",^"); i >= 0 {
 			head = cur[:i+1]
+		}
+		// After "2," the ids the list already has are not offered
+		// again; after "0-7,^" only those are.
+		if typed, perr := cpuset.Parse(strings.TrimRight(head, ",^"), nil); head != "" && perr == nil {
+			negate := strings.HasSuffix(head, "^")
+			ids = slices.DeleteFunc(slices.Clone(ids), func(id int) bool { return typed.Has(id) != negate })
 		}
 		for _, id := range ids {
 			words = append(words, head+strconv.Itoa(id))
@@ -361,6 +383,36 @@ func slotValues(ctx context.Context, h *lazyHost, l *line, slot, cur string) Res
 		return Result{}
 	}
 	return Result{Words: words}
+}
+
+// cpuCandidates are the cpus a <cpu-list> of the command l offers, in id
+// order: offline ones for pcpu-online, else online ones, narrowed for
+// the cpupool commands by the pool on the line (cpuPoolFilter).
+func cpuCandidates(ctx context.Context, host Host, l *line) ([]int, error) {
+	cmd := strings.Join(l.path, " ")
+	ids, err := host.CPUs(ctx, !offlineCPUCommands[cmd])
+	if err != nil {
+		return nil, err
+	}
+	filter := cpuPoolFilter[cmd]
+	pool := firstArgOfSlot(l, "pool")
+	if filter == 0 || filter != cpusFree && pool == "" {
+		return ids, nil
+	}
+	of, err := host.CPUPools(ctx)
+	if err != nil {
+		return ids, nil
+	}
+	return slices.DeleteFunc(slices.Clone(ids), func(id int) bool {
+		p, in := of[id]
+		switch filter {
+		case cpusFree:
+			return in
+		case cpusInPool:
+			return p != pool
+		}
+		return p == pool
+	}), nil
 }
 
 // firstArgOfSlot returns the positional argument typed in the first slot

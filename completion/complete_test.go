@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"xgo.dev/xgo/xensim"
 )
 
 // fakeHost answers from fixed data and counts opens.
@@ -13,7 +15,10 @@ type fakeHost struct {
 	pools, doms, scheds []string
 	online, offline     []int
 	vsnd                map[string][]string
+	cpuPool             map[int]string
 }
+
+func (f *fakeHost) CPUPools(context.Context) (map[int]string, error) { return f.cpuPool, nil }
 
 func (f *fakeHost) Pools(context.Context) ([]string, error)      { return f.pools, nil }
 func (f *fakeHost) Domains(context.Context) ([]string, error)    { return f.doms, nil }
@@ -47,6 +52,9 @@ var testTree = &Command{Name: "xgo", Subs: []*Command{
 	{Name: "help", ArgsUsage: "[<command>...]"},
 	{Name: "cpupool-cpu-add", ArgsUsage: "<pool> <cpu-list>"},
 	{Name: "cpupool-cpu-move", ArgsUsage: "<cpu-list> <pool>"},
+	{Name: "cpupool-cpu-remove", ArgsUsage: "<pool> <cpu-list>"},
+	{Name: "cpupool-migrate", ArgsUsage: "<domain> <pool>"},
+	{Name: "sim", Subs: []*Command{{Name: "fault", Subs: []*Command{{Name: "op", ArgsUsage: "<op> <errno> [-n N | --always]"}}}}},
 	{Name: "pcpu-online", Aliases: []string{"cpu-online"}, ArgsUsage: "<cpu-list>"},
 	{Name: "cpupool-set-sched", ArgsUsage: "<pool> <scheduler> [<param>=<value>...]"},
 	{Name: "vsnd-detach", ArgsUsage: "<domain> <devid>", Flags: []Flag{{Names: []string{"force", "F"}}, {Names: []string{"timeout", "t"}, TakesValue: true}}},
@@ -66,6 +74,7 @@ func TestComplete(t *testing.T) {
 	host := &fakeHost{
 		pools: []string{"Pool-0", "rt"}, doms: []string{"Domain-0", "domu1"}, scheds: []string{"credit2", "credit"},
 		online: []int{0, 1, 2}, offline: []int{3}, vsnd: map[string][]string{"domu1": {"0", "2"}},
+		cpuPool: map[int]string{0: "Pool-0", 1: "rt"},
 	}
 	tests := []struct {
 		line  string // words separated by spaces; a trailing space means an empty last word
@@ -74,8 +83,19 @@ func TestComplete(t *testing.T) {
 	}{
 		{"cpupool-cpu-add ", []string{"Pool-0", "rt"}, false},
 		{"cpupool-cpu-add r", []string{"rt"}, false},
-		{"cpupool-cpu-add rt ", []string{"0", "1", "2"}, false},
-		{"cpupool-cpu-add rt 0,", []string{"0,0", "0,1", "0,2"}, false},
+		// cpu-add offers the free cpus, cpu-remove the pool's, cpu-move
+		// (pool not typed yet) every online one; ids typed are not
+		// offered again, after "^" only those are.
+		{"cpupool-cpu-add rt ", []string{"2"}, false},
+		{"cpupool-cpu-remove rt ", []string{"1"}, false},
+		{"cpupool-cpu-remove Pool-0 ", []string{"0"}, false},
+		{"cpupool-cpu-move ", []string{"0", "1", "2"}, false},
+		{"cpupool-cpu-move 0,", []string{"0,1", "0,2"}, false},
+		{"cpupool-cpu-move 0-1,^", []string{"0-1,^0", "0-1,^1"}, false},
+		{"cpupool-migrate ", []string{"domu1"}, false},
+		{"sim fault op ", xensimOps(), false},
+		{"sim fault op rmc", []string{"rmcpu"}, false},
+		{"sim fault op rmcpu EB", []string{"EBUSY"}, false},
 		{"cpupool-cpu-move 1 ", []string{"Pool-0", "rt"}, false},
 		{"pcpu-online ", []string{"3"}, false},
 		{"cpu-online ", []string{"3"}, false},
@@ -96,8 +116,8 @@ func TestComplete(t *testing.T) {
 		{"-o ", []string{"table", "json", "yaml"}, false},
 		{"--output=y", []string{"--output=yaml"}, false},
 		{"vsnd-detach --f", []string{"--force"}, false},
-		{"cpupool-c", []string{"cpupool-cpu-add", "cpupool-cpu-move", "cpupool-create"}, false},
-		{"s", []string{"sched-credit"}, false}, // not "secret": hidden
+		{"cpupool-c", []string{"cpupool-cpu-add", "cpupool-cpu-move", "cpupool-cpu-remove", "cpupool-create"}, false},
+		{"s", []string{"sim", "sched-credit"}, false}, // not "secret": hidden
 		{"cpu-o", []string{"cpu-online"}, false},
 		{"xenstore ", []string{"read", "ls"}, false},
 		{"xenstore read /", []string{"/local", "/tool"}, false},
@@ -195,4 +215,15 @@ func TestScript(t *testing.T) {
 	if _, err := Script("csh"); err == nil {
 		t.Error("csh accepted")
 	}
+}
+
+// xensimOps are the one-word fault operations.
+func xensimOps() []string {
+	var out []string
+	for _, n := range xensim.OpNames() {
+		if !strings.Contains(n, " ") {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -19,6 +19,9 @@ type Host interface {
 	// CPUs returns the ids of the present CPUs that are online (online
 	// true) or offline.
 	CPUs(ctx context.Context, online bool) ([]int, error)
+	// CPUPools maps each cpu in a cpupool to the pool's name (the id of
+	// one without a name); free cpus are not in it.
+	CPUPools(ctx context.Context) (map[int]string, error)
 	// Domains returns the domains' names (the id of one without a name).
 	Domains(ctx context.Context) ([]string, error)
 	// Schedulers returns the names of the schedulers this Xen is known
@@ -62,6 +65,27 @@ func (v *xenView) Pools(ctx context.Context) ([]string, error) {
 			out = append(out, p.Name)
 		} else {
 			out = append(out, strconv.FormatUint(uint64(p.ID), 10))
+		}
+	}
+	return out, nil
+}
+
+func (v *xenView) CPUPools(ctx context.Context) (map[int]string, error) {
+	if v.hv == nil || v.xs == nil {
+		return nil, errNoHost
+	}
+	pools, err := cpupool.New(v.hv, v.xs).Pools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]string{}
+	for _, p := range pools {
+		name := p.Name
+		if !p.Named {
+			name = strconv.FormatUint(uint64(p.ID), 10)
+		}
+		for _, c := range p.CPUs.IDs() {
+			out[c] = name
 		}
 	}
 	return out, nil

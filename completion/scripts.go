@@ -72,6 +72,8 @@ _xgo() {
     for c in "${cands[@]}"; do
         COMPREPLY+=("${c#"$pre"}")
     done
+    # xgo gives them in order (cpu ids by number): keep it.
+    compopt -o nosort 2>/dev/null
     return 0
 }
 complete -F _xgo xgo
@@ -92,7 +94,8 @@ _xgo() {
         return
     fi
     (( ${#cands} )) && [[ -n ${cands[1]} ]] || return 1
-    compadd -Q -- "${cands[@]}"
+    # -V: an unsorted group, to keep xgo's order (cpu ids by number).
+    compadd -V xgo -Q -- "${cands[@]}"
 }
 
 if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then
@@ -118,5 +121,6 @@ function __xgo_complete
     printf '%s\n' $out
 end
 
-complete -c xgo -f -a '(__xgo_complete)'
+# -k keeps xgo's order (cpu ids by number) instead of sorting.
+complete -c xgo -f -k -a '(__xgo_complete)'
 `

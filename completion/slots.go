@@ -33,6 +33,8 @@ const (
 	kindFormat
 	kindXenStorePath
 	kindShell
+	kindFaultOp
+	kindErrno
 )
 
 // slotKinds maps each placeholder name xgo's commands use to what
@@ -58,8 +60,8 @@ var slotKinds = map[string]int{
 	"item":        kindNone,
 	"value":       kindNone,
 	"perm":        kindNone,
-	"op":          kindNone,
-	"errno":       kindNone,
+	"op":          kindFaultOp,
+	"errno":       kindErrno,
 	"args":        kindNone,
 	"vcpu":        kindNone,
 	"period":      kindNone,
@@ -75,8 +77,26 @@ var slotKinds = map[string]int{
 }
 
 // offlineCPUCommands complete <cpu-list> with offline CPUs; every other
-// command with online ones.
+// command with online ones, narrowed by cpuPoolFilter.
 var offlineCPUCommands = map[string]bool{"pcpu-online": true}
+
+// Which online cpus a cpupool command's <cpu-list> offers, given the
+// <pool> on the line.
+const (
+	cpusFree        = iota + 1 // in no pool (cpupool-cpu-add)
+	cpusInPool                 // in the pool (cpupool-cpu-remove)
+	cpusOutsidePool            // not in the pool (cpupool-cpu-move)
+)
+
+var cpuPoolFilter = map[string]int{
+	"cpupool-cpu-add":    cpusFree,
+	"cpupool-cpu-remove": cpusInPool,
+	"cpupool-cpu-move":   cpusOutsidePool,
+}
+
+// noDom0Commands complete <domain> without Domain-0, which they refuse
+// (Xen does not let a domain move itself between pools).
+var noDom0Commands = map[string]bool{"cpupool-migrate": true}
 
 // KnownPlaceholder reports whether name (without angle brackets) is a
 // placeholder the completion table knows. The command-tree test uses it

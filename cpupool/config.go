@@ -48,8 +48,9 @@ func (c *Config) ConfigName() string {
 // files (libxlu): `key = "string"`, `key = 123`, `key = [ "a", "b" ]`,
 // `key += ...`, statements ended by a newline or ';', and # comments.
 // Arguments are read after the file, so they win. Unlike xl, an argument
-// may also give a bare word (name=rt, cpus=2-3) and an unknown key is an
-// error rather than ignored. Errors match ErrInvalid and give the line.
+// may also give a bare word (name=rt, cpus=2-3; spaces around the key,
+// "=" and the word are skipped, as xl skips them around a quoted value)
+// and an unknown key is an error rather than ignored. Errors match ErrInvalid and give the line.
 func ParseConfig(file string, data []byte, args []string) (*Config, error) {
 	c := &Config{Source: "command line", File: file}
 	settings := map[string]*cfgValue{}
@@ -65,7 +66,9 @@ func ParseConfig(file string, data []byte, args []string) (*Config, error) {
 			return nil, invalidf("%q is not KEY=VALUE", a)
 		}
 		if err := parseCfg("command line", a, settings); err != nil {
-			// A bare word: name=rt, cpus=2-3.
+			// A bare word: name=rt, cpus=2-3. Spaces around it are not
+			// part of it, as xl's parser skips them around a quoted value.
+			v = strings.TrimSpace(v)
 			if bareKey(k) && v != "" && !strings.ContainsAny(v[:1], `"'[`) {
 				settings[strings.TrimSpace(k)] = &cfgValue{str: v}
 				continue

@@ -29,10 +29,13 @@ func TestPoolsAndLookup(t *testing.T) {
 			t.Errorf("Pool(%q) = %d, %v; want %d", q, p.ID, err, id)
 		}
 	}
-	for _, q := range []string{"nope", "7", "", "rt "} {
+	for q, want := range map[string]string{
+		"nope": "unknown cpupool 'nope'", "7": "unknown cpupool '7'", "": "unknown cpupool ''",
+		"rt ": "unknown cpupool 'rt ' (did you mean 'rt'?)", "pool-0": "unknown cpupool 'pool-0' (did you mean 'Pool-0'?)",
+	} {
 		_, err := e.m.Pool(e.ctx, q)
-		if !errors.Is(err, cpupool.ErrNotFound) || err.Error() != "unknown cpupool '"+q+"'" {
-			t.Errorf("Pool(%q): %v", q, err)
+		if !errors.Is(err, cpupool.ErrNotFound) || err.Error() != want {
+			t.Errorf("Pool(%q): %v, want %s", q, err, want)
 		}
 	}
 	d, err := e.m.Domain(e.ctx, "db")
@@ -91,7 +94,7 @@ func TestValidation(t *testing.T) {
 		{"add: no such node", func(e *testEnv) error {
 			_, err := e.m.PlanAddCPUs(e.ctx, "spare", "node:5")
 			return err
-		}, cpupool.ErrInvalid, []string{"no NUMA node 5"}},
+		}, cpupool.ErrRefused, []string{"no NUMA node 5"}},
 		{"remove: cpu 0 of Pool-0", func(e *testEnv) error {
 			_, err := e.m.PlanRemoveCPUs(e.ctx, "Pool-0", "0-1")
 			return err

@@ -3,6 +3,7 @@ package cpupool
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"xgo.dev/xgo/cpuset"
 )
@@ -25,16 +26,57 @@ type CPUPlan struct {
 	Unchanged cpuset.Set // named cpus already where they should be
 }
 
-// problems collects the reasons a request is refused.
-type problems []string
+// problems collects the reasons a request is refused. Reasons about one
+// cpu that say the same of several are given once for all of them
+// ("cpus 16-65535 do not exist ..."), so a message stays short whatever
+// the cpu list.
+type problems []problem
 
-func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+type problem struct {
+	text string // the reason, or what follows "cpu N " for cpus
+	cpus []int  // the cpus it is about; none for other reasons
+}
+
+func (p *problems) addf(format string, args ...any) {
+	*p = append(*p, problem{text: fmt.Sprintf(format, args...)})
+}
+
+// addCPU adds "cpu <cpu> <reason>", or adds cpu to the same reason given
+// for other cpus.
+func (p *problems) addCPU(cpu int, format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	for i := range *p {
+		if q := &(*p)[i]; len(q.cpus) > 0 && q.text == text {
+			q.cpus = append(q.cpus, cpu)
+			return
+		}
+	}
+	*p = append(*p, problem{text: text, cpus: []int{cpu}})
+}
+
+// plural turns "is offline" into "are offline" for several cpus.
+var (
+	plural     = strings.NewReplacer("is ", "are ", "does ", "do ", "has ", "have ")
+	pluralRest = strings.NewReplacer("(it is ", "(they are ", "remove it ", "remove them ")
+)
 
 func (p problems) err(what string) error {
 	if len(p) == 0 {
 		return nil
 	}
-	return &RefusedError{What: what, Reasons: p}
+	reasons := make([]string, len(p))
+	for i, q := range p {
+		switch len(q.cpus) {
+		case 0:
+			reasons[i] = q.text
+		case 1:
+			reasons[i] = fmt.Sprintf("cpu %d %s", q.cpus[0], q.text)
+		default:
+			verb, rest, _ := strings.Cut(q.text, " ")
+			reasons[i] = fmt.Sprintf("cpus %s %s", cpuset.Of(q.cpus...).Text(), plural.Replace(verb+" ")+pluralRest.Replace(rest))
+		}
+	}
+	return &RefusedError{What: what, Reasons: reasons}
 }
 
 // checkUsable adds a problem for every cpu of s that is not present or
@@ -44,12 +86,16 @@ func (m *Manager) checkUsable(s cpuset.Set, probs *problems) (map[int]cpuState, 
 	if err != nil {
 		return nil, err
 	}
+	rangeText, once := "", false
 	for _, c := range s.IDs() {
 		switch st := states[c]; {
 		case !st.present:
-			probs.addf("cpu %d does not exist%s", c, m.cpuRangeText())
+			if !once { // one reading of the host for every absent cpu
+				rangeText, once = m.cpuRangeText(), true
+			}
+			probs.addCPU(c, "does not exist%s", rangeText)
 		case !st.online:
-			probs.addf("cpu %d is offline", c)
+			probs.addCPU(c, "is offline")
 		}
 	}
 	return states, nil
@@ -104,7 +150,7 @@ func (m *Manager) PlanAddCPUs(ctx context.Context, q, list string) (*CPUPlan, er
 		return nil, err
 	}
 	ref := refOf(pool)
-	cp := &CPUPlan{Plan: &Plan{What: fmt.Sprintf("add cpu(s) %s to cpupool %s", cpus.List(), pool.Label()), bestEffort: true, m: m}, Pool: pool, CPUs: cpus}
+	cp := &CPUPlan{Plan: &Plan{What: fmt.Sprintf("add cpu(s) %s to cpupool %s", cpus.Text(), pool.Label()), bestEffort: true, m: m}, Pool: pool, CPUs: cpus}
 	var probs problems
 	if _, err := m.checkUsable(cpus, &probs); err != nil {
 		return nil, err
@@ -115,7 +161,7 @@ func (m *Manager) PlanAddCPUs(ctx context.Context, q, list string) (*CPUPlan, er
 				cp.Unchanged = cp.Unchanged.Add(c)
 				continue
 			}
-			probs.addf("cpu %d is not free (it is in %s); remove it from there first, or use cpupool-cpu-move", c, p.Label())
+			probs.addCPU(c, "is not free (it is in %s); remove it from there first, or use cpupool-cpu-move", p.Label())
 			continue
 		}
 		if !h.free.Has(c) {
@@ -128,7 +174,7 @@ func (m *Manager) PlanAddCPUs(ctx context.Context, q, list string) (*CPUPlan, er
 		return nil, err
 	}
 	if !cp.Unchanged.IsEmpty() {
-		cp.Notes = append(cp.Notes, fmt.Sprintf("cpu(s) %s already in cpupool %s", cp.Unchanged.List(), pool.Label()))
+		cp.Notes = append(cp.Notes, fmt.Sprintf("cpu(s) %s already in cpupool %s", cp.Unchanged.Text(), pool.Label()))
 	}
 	return cp, nil
 }
@@ -145,14 +191,14 @@ func (m *Manager) PlanRemoveCPUs(ctx context.Context, q, list string) (*CPUPlan,
 		return nil, err
 	}
 	ref := refOf(pool)
-	cp := &CPUPlan{Plan: &Plan{What: fmt.Sprintf("remove cpu(s) %s from cpupool %s", cpus.List(), pool.Label()), bestEffort: true, m: m}, Pool: pool, CPUs: cpus}
+	cp := &CPUPlan{Plan: &Plan{What: fmt.Sprintf("remove cpu(s) %s from cpupool %s", cpus.Text(), pool.Label()), bestEffort: true, m: m}, Pool: pool, CPUs: cpus}
 	var probs problems
 	for _, c := range cpus.IDs() {
 		switch {
 		case c == 0 && pool.ID == 0 && pool.CPUs.Has(0):
 			probs.addf("cpu 0 can never leave Pool-0")
 		case !pool.CPUs.Has(c):
-			probs.addf("cpu %d is not in cpupool %s (%s)", c, pool.Label(), h.where(c))
+			probs.addCPU(c, "is not in cpupool %s (%s)", pool.Label(), h.where(c))
 		default:
 			cp.add(m.rmCPUStep(ref, c))
 			cp.Moves = append(cp.Moves, Move{CPU: c, From: ref})
@@ -180,7 +226,7 @@ func (m *Manager) PlanMoveCPUs(ctx context.Context, list, q string) (*CPUPlan, e
 		return nil, err
 	}
 	to := refOf(target)
-	cp := &CPUPlan{Plan: &Plan{What: fmt.Sprintf("move cpu(s) %s to cpupool %s", cpus.List(), target.Label()), m: m}, Pool: target, CPUs: cpus}
+	cp := &CPUPlan{Plan: &Plan{What: fmt.Sprintf("move cpu(s) %s to cpupool %s", cpus.Text(), target.Label()), m: m}, Pool: target, CPUs: cpus}
 	var probs problems
 	if _, err := m.checkUsable(cpus, &probs); err != nil {
 		return nil, err
@@ -217,7 +263,7 @@ func (m *Manager) PlanMoveCPUs(ctx context.Context, list, q string) (*CPUPlan, e
 		cp.add(m.addCPUStep(to, mv.CPU))
 	}
 	if !cp.Unchanged.IsEmpty() {
-		cp.Notes = append(cp.Notes, fmt.Sprintf("cpu(s) %s already in cpupool %s", cp.Unchanged.List(), target.Label()))
+		cp.Notes = append(cp.Notes, fmt.Sprintf("cpu(s) %s already in cpupool %s", cp.Unchanged.Text(), target.Label()))
 	}
 	return cp, nil
 }

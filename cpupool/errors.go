@@ -35,9 +35,21 @@ func invalidf(format string, args ...any) error {
 type NotFoundError struct {
 	Kind string // "cpupool" or "domain"
 	Name string
+	// Suggestion is the existing name closest to Name, if one is close.
+	Suggestion string
 }
 
-func (e *NotFoundError) Error() string        { return fmt.Sprintf("unknown %s '%s'", e.Kind, e.Name) }
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("unknown %s '%s'", e.Kind, e.Name) + DidYouMean(e.Suggestion)
+}
+
+// DidYouMean is " (did you mean 'name'?)", or "" for no name.
+func DidYouMean(name string) string {
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean '%s'?)", name)
+}
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // RefusedError is a request that validation refused, with every reason
@@ -136,3 +148,12 @@ func (e *PartialError) Unwrap() []error {
 	}
 	return out
 }
+
+// AbsentError is a cpu list that is well formed but names what this host
+// does not have (a NUMA node) or selects none of its cpus. It matches
+// ErrRefused: the same list may be right on another host.
+type AbsentError struct{ Err error }
+
+func (e *AbsentError) Error() string        { return e.Err.Error() }
+func (e *AbsentError) Unwrap() error        { return e.Err }
+func (e *AbsentError) Is(target error) bool { return target == ErrRefused }

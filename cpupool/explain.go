@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 )
 
@@ -43,13 +44,23 @@ func (m *Manager) fresh(ctx context.Context, withDomains bool) *host {
 	return h
 }
 
-// cpuRangeText describes the host's cpu ids for "does not exist" errors.
+// cpuRangeText names the host's present cpus for "does not exist" errors
+// (not 0-max_cpu_id: ids up to max_cpu_id need not be present).
 func (m *Manager) cpuRangeText() string {
-	pi, err := m.hv.Physinfo()
+	infos, err := hypercall.ListPCPUs(m.hv)
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf(" (this host's cpu ids are 0-%d)", pi.MaxCPUID)
+	var present cpuset.Set
+	for _, in := range infos {
+		if !in.Invalid {
+			present = present.Add(int(in.CPU))
+		}
+	}
+	if present.IsEmpty() {
+		return ""
+	}
+	return fmt.Sprintf(" (this host has cpus %s)", present.Text())
 }
 
 // cpuProblem says why cpu cannot be used, if it is absent or offline.
@@ -91,7 +102,7 @@ func (m *Manager) explainDestroy(ctx context.Context, ref *PoolRef, err error) e
 					return xenErr(err, "cpupool %s still has domains: %s", ref.label(), domainLabels(doms))
 				}
 				if !p.CPUs.IsEmpty() {
-					return xenErr(err, "cpupool %s still has cpus %s", ref.label(), p.CPUs.List())
+					return xenErr(err, "cpupool %s still has cpus %s", ref.label(), p.CPUs.Text())
 				}
 			}
 		}

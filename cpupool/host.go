@@ -13,6 +13,7 @@ import (
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/sched"
+	"xgo.dev/xgo/suggest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -318,12 +319,16 @@ func (h *host) resolve(q string) (Pool, error) {
 		}
 		return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
 	}
+	var names []string
 	for _, p := range h.pools {
 		if p.Named && p.Name == q {
 			return p, nil
 		}
+		if p.Named {
+			names = append(names, p.Name)
+		}
 	}
-	return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
+	return Pool{}, &NotFoundError{Kind: "cpupool", Name: q, Suggestion: suggest.Closest(q, names)}
 }
 
 // Pool returns the pool q names (an id if all digits, else a name).
@@ -356,12 +361,16 @@ func resolveDomain(doms []Domain, q string) (Domain, error) {
 		}
 		return Domain{}, &NotFoundError{Kind: "domain", Name: q}
 	}
+	var names []string
 	for _, d := range doms {
 		if d.Named && d.Name == q {
 			return d, nil
 		}
+		if d.Named {
+			names = append(names, d.Name)
+		}
 	}
-	return Domain{}, &NotFoundError{Kind: "domain", Name: q}
+	return Domain{}, &NotFoundError{Kind: "domain", Name: q, Suggestion: suggest.Closest(q, names)}
 }
 
 // Domain returns the domain q names (a domid if all digits, else a name).
@@ -385,7 +394,15 @@ type cpuState struct {
 // per CPU).
 func (m *Manager) cpuStates(s cpuset.Set) (map[int]cpuState, error) {
 	out := make(map[int]cpuState, s.Len())
+	pi, err := m.hv.Physinfo()
+	if err != nil {
+		return nil, fmt.Errorf("reading the host's cpus: %w", err)
+	}
 	for _, c := range s.IDs() {
+		if c > int(pi.MaxCPUID) {
+			out[c] = cpuState{} // beyond max_cpu_id: not present
+			continue
+		}
 		info, err := m.hv.PCPUInfo(uint32(c))
 		if err != nil {
 			return nil, fmt.Errorf("reading the state of cpu %d: %w", c, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
@@ -13,17 +14,51 @@ import (
 	"xgo.dev/xgo/xenstore"
 )
 
-// checkName checks a new pool name. xl accepts any string; xgo refuses
-// the empty name and all-digit names, which every pool argument would
-// read as a pool id (libxl_cpupool_qualifier_to_cpupoolid).
+// MaxNameLen is the longest cpupool name xgo gives a pool, in bytes.
+const MaxNameLen = 64
+
+// nameChars are the characters of a pool name besides letters and digits.
+const nameChars = "-_.:+@"
+
+// checkName checks a new pool name (cpupool-create, -rename). xl accepts
+// any string; xgo refuses what breaks later uses of the name: the empty
+// name and all-digit names, which every pool argument would read as a
+// pool id (libxl_cpupool_qualifier_to_cpupoolid); spaces, tabs and other
+// characters that split xl's table columns or need quoting on a command
+// line, "/" and "\"; a leading "-", read as an option; and names over
+// MaxNameLen bytes. Pools that already have such a name (xl made them)
+// can still be listed, renamed and destroyed by it.
 func checkName(name string) error {
 	switch {
 	case name == "":
 		return invalidf("a cpupool name must not be empty")
 	case isID(name):
 		return invalidf("cpupool name %q is all digits: it would be read as a pool id", name)
-	case strings.ContainsAny(name, "\x00\n"):
-		return invalidf("cpupool name %q contains a NUL or newline", name)
+	case len(name) > MaxNameLen:
+		return invalidf("cpupool name %q is %d bytes long: at most %d", name[:20]+"...", len(name), MaxNameLen)
+	case name[0] == '-':
+		return invalidf("cpupool name %q starts with \"-\": it would be read as an option", name)
+	}
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(nameChars, r) {
+			continue
+		}
+		what := fmt.Sprintf("%q", r)
+		if unicode.IsSpace(r) {
+			what = "white space " + what
+		}
+		return invalidf("cpupool name %q contains %s (a name has letters, digits and %s)", name, what, nameChars)
+	}
+	return nil
+}
+
+// caseTwinNote warns about a name that differs only in case from another
+// pool's: lookups are exact, so one typo reaches the other pool.
+func (h *host) caseTwinNote(name string, except uint32) []string {
+	for _, p := range h.pools {
+		if p.Named && p.ID != except && p.Name != name && strings.EqualFold(p.Name, name) {
+			return []string{fmt.Sprintf("cpupool name '%s' differs only in case from cpupool %s (id %d): names are compared exactly", name, p.Label(), p.ID)}
+		}
 	}
 	return nil
 }
@@ -122,7 +157,7 @@ func (m *Manager) PlanCreate(ctx context.Context, cfg *Config) (*CreatePlan, err
 	} else if s, err = m.hv.SchedulerID(); err != nil {
 		return nil, fmt.Errorf("reading Xen's default scheduler: %w", err)
 	}
-	cp := &CreatePlan{Plan: &Plan{What: "create cpupool '" + name + "'", m: m}, Source: cfg.Source, Name: name, Scheduler: s, UUID: newUUID()}
+	cp := &CreatePlan{Plan: &Plan{What: "create cpupool '" + name + "'", m: m, Notes: h.caseTwinNote(name, ^uint32(0))}, Source: cfg.Source, Name: name, Scheduler: s, UUID: newUUID()}
 	var probs problems
 	switch {
 	case cfg.HasNodes:
@@ -163,7 +198,7 @@ func (m *Manager) PlanCreate(ctx context.Context, cfg *Config) (*CreatePlan, err
 		}
 		for _, c := range cp.CPUs.IDs() {
 			if p, in := h.poolOf(c); in {
-				probs.addf("cpu %d is not free (it is in %s)", c, p.Label())
+				probs.addCPU(c, "is not free (it is in %s)", p.Label())
 			}
 		}
 	}
@@ -269,7 +304,7 @@ func (m *Manager) PlanRename(ctx context.Context, q, name string) (*PoolPlan, er
 	if err != nil {
 		return nil, err
 	}
-	pp := &PoolPlan{Plan: &Plan{What: fmt.Sprintf("rename cpupool %s to '%s'", pool.Label(), name), m: m}, Pool: pool}
+	pp := &PoolPlan{Plan: &Plan{What: fmt.Sprintf("rename cpupool %s to '%s'", pool.Label(), name), m: m, Notes: h.caseTwinNote(name, pool.ID)}, Pool: pool}
 	if p, used := h.nameUsed(name, pool.ID); used {
 		return nil, &RefusedError{What: pp.What, Reasons: []string{fmt.Sprintf("the name is already used by cpupool %d", p.ID)}}
 	}

@@ -78,6 +78,9 @@ func (m *Manager) ParseCPUs(list string) (cpuset.Set, error) {
 	}
 	var pe *cpuset.ParseError
 	if errors.As(err, &pe) {
+		if pe.Absent { // well formed, but not for this host
+			return cpuset.Set{}, &AbsentError{Err: pe}
+		}
 		return cpuset.Set{}, &InvalidError{Msg: pe.Error()}
 	}
 	return s, err

@@ -2,6 +2,7 @@ package cpuset
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -15,31 +16,37 @@ type Set struct {
 
 // Of returns the set of the given ids; negative ids are ignored.
 func Of(ids ...int) Set {
-	var s Set
+	n := 0
 	for _, id := range ids {
-		s = s.with(id)
+		n = max(n, id/64+1)
 	}
-	return s
+	s := Set{words: make([]uint64, n)}
+	for _, id := range ids {
+		if id >= 0 {
+			s.words[id/64] |= 1 << (id % 64)
+		}
+	}
+	return s.trim()
 }
 
-// Range returns {lo, ..., hi}; empty when hi < lo.
+// Range returns {lo, ..., hi}; empty when hi < lo. It fills the words
+// directly: a typo such as 0-65535 costs one allocation, not one per id.
 func Range(lo, hi int) Set {
-	var s Set
-	for i := lo; i <= hi; i++ {
-		s = s.with(i)
+	lo = max(lo, 0)
+	if hi < lo {
+		return Set{}
+	}
+	s := Set{words: make([]uint64, hi/64+1)}
+	for i := lo; i <= hi; {
+		if i%64 == 0 && i+63 <= hi {
+			s.words[i/64] = ^uint64(0)
+			i += 64
+			continue
+		}
+		s.words[i/64] |= 1 << (i % 64)
+		i++
 	}
 	return s
-}
-
-func (s Set) with(id int) Set {
-	if id < 0 {
-		return s
-	}
-	w := id / 64
-	out := Set{words: make([]uint64, max(len(s.words), w+1))}
-	copy(out.words, s.words)
-	out.words[w] |= 1 << (id % 64)
-	return out
 }
 
 // Add returns s ∪ {ids}.
@@ -177,6 +184,34 @@ func (s Set) List() string {
 		parts[i] = strconv.Itoa(id)
 	}
 	return strings.Join(parts, ",")
+}
+
+// maxText is the length past which Text switches to ranges and cuts.
+const maxText = 64
+
+// Text prints s for a message: as List for up to 4 ids, else as ranges,
+// cut after maxText bytes with the number of cpus left out ("0,2,4,...
+// and 1470 more"), so a message stays one short line whatever the set.
+func (s Set) Text() string {
+	if s.Len() <= 4 {
+		return s.List()
+	}
+	return s.Ranges()
+}
+
+// Ranges is String cut as Text cuts it, for messages that print sets as
+// ranges.
+func (s Set) Ranges() string {
+	r := s.String()
+	if len(r) <= maxText {
+		return r
+	}
+	cut := strings.LastIndexByte(r[:maxText], ',')
+	shown, err := Parse(r[:cut], nil)
+	if err != nil {
+		return r[:cut] + ",..."
+	}
+	return fmt.Sprintf("%s,... and %d more", r[:cut], s.Len()-shown.Len())
 }
 
 // MarshalJSON encodes s as a sorted array of ids.

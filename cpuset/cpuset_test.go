@@ -177,3 +177,67 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseSelectsNoCPU: a list that selects no cpu is refused, never an
+// empty set that a command would silently do nothing with. Without node
+// items or "all" it is wrong on any host; with them it depends on the
+// host (Absent).
+func TestParseSelectsNoCPU(t *testing.T) {
+	topo := testTopo{}
+	for list, absent := range map[string]bool{
+		"^3":             false,
+		"2-3,^2-3":       false,
+		"node:1,^node:1": true,
+		"node:1,^4-7":    true,
+		"all,^0-7":       true,
+	} {
+		_, err := Parse(list, topo)
+		pe, ok := err.(*ParseError)
+		if !ok || pe.Reason != "the cpu list selects no cpu" || pe.Absent != absent {
+			t.Errorf("Parse(%q) = %v (%+v), want selects no cpu, Absent %v", list, err, pe, absent)
+		}
+		if err := CheckSyntax(list); (err == nil) != absent {
+			t.Errorf("CheckSyntax(%q) = %v", list, err)
+		}
+	}
+	long := strings.Repeat("1,", 400) + "x"
+	_, err := Parse(long, nil)
+	if err == nil || len(err.Error()) > 200 {
+		t.Errorf("Parse(long list) error is %d bytes: %v", len(err.Error()), err)
+	}
+}
+
+// testTopo: 8 cpus, node 0 = 0-3, node 1 = 4-7.
+type testTopo struct{}
+
+func (testTopo) NumCPUs() int  { return 8 }
+func (testTopo) NumNodes() int { return 2 }
+func (testTopo) NodeCPUs(n int) (Set, bool) {
+	if n < 0 || n > 1 {
+		return Set{}, false
+	}
+	return Range(4*n, 4*n+3), true
+}
+
+// TestText: sets in messages stay short whatever their size.
+func TestText(t *testing.T) {
+	for _, tt := range []struct {
+		s    Set
+		want string
+	}{
+		{Of(2, 3), "2,3"},
+		{Range(0, 15), "0-15"},
+		{Range(16, 65535), "16-65535"},
+	} {
+		if got := tt.s.Text(); got != tt.want {
+			t.Errorf("Text(%v) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+	var even Set
+	for i := 0; i <= 3000; i += 2 {
+		even = even.Add(i)
+	}
+	if got := even.Text(); len(got) > 100 || !strings.HasSuffix(got, "more") {
+		t.Errorf("Text(1501 even ids) = %q", got)
+	}
+}

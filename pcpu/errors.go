@@ -54,6 +54,9 @@ type FailedError struct {
 	Online bool
 	Failed []*CPUError
 	Total  int
+	// Changed is how many of the other cpus were changed: when it is not
+	// 0 the host is left partly changed.
+	Changed int
 }
 
 func (e *FailedError) Error() string {
@@ -88,7 +91,7 @@ func validate(st *State, cpus cpuset.Set, online, evacuate bool) error {
 	present := st.Present()
 	if absent := cpus.Diff(present); !absent.IsEmpty() {
 		refusals = append(refusals, fmt.Sprintf("%s not present on this host (present: %s)",
-			cpusAre(absent), present))
+			cpusAre(absent), present.Ranges()))
 	}
 	if !online {
 		if cpus.Has(0) {
@@ -106,7 +109,7 @@ func validate(st *State, cpus cpuset.Set, online, evacuate bool) error {
 			}
 			if !evacuate {
 				refusals = append(refusals, fmt.Sprintf("%s in cpupool %s, not Pool-0: remove %s first (xgo cpupool-cpu-remove %s %s) or use --evacuate",
-					cpusAre(mine), p.quoted(), themIt(mine), p.Label(), mine.List()))
+					cpusAre(mine), p.quoted(), themIt(mine), p.Label(), mine.Text()))
 				continue
 			}
 			if p.NDom > 0 && p.CPUs.SubsetOf(cpus) {
@@ -124,17 +127,17 @@ func validate(st *State, cpus cpuset.Set, online, evacuate bool) error {
 // cpusAre is "cpu 3 is" or "cpus 3,5 are".
 func cpusAre(s cpuset.Set) string {
 	if s.Len() == 1 {
-		return "cpu " + s.String() + " is"
+		return "cpu " + s.Ranges() + " is"
 	}
-	return "cpus " + s.String() + " are"
+	return "cpus " + s.Ranges() + " are"
 }
 
 // cpuNoun is "taking cpu 3 offline" or "taking cpus 3,5 offline".
 func cpuNoun(s cpuset.Set) string {
 	if s.Len() == 1 {
-		return "taking cpu " + s.String() + " offline"
+		return "taking cpu " + s.Ranges() + " offline"
 	}
-	return "taking cpus " + s.String() + " offline"
+	return "taking cpus " + s.Ranges() + " offline"
 }
 
 func themIt(s cpuset.Set) string {

@@ -236,7 +236,13 @@ func hotplug(ctx context.Context, h hypercall.Hypervisor, cpus cpuset.Set, onlin
 		}
 	}
 	if len(failed) > 0 {
-		return results, &FailedError{Online: online, Failed: failed, Total: len(results)}
+		changed := 0
+		for _, r := range results {
+			if r.Changed && !r.DryRun {
+				changed++
+			}
+		}
+		return results, &FailedError{Online: online, Failed: failed, Total: len(results), Changed: changed}
 	}
 	return results, nil
 }

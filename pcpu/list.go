@@ -209,10 +209,13 @@ func ReadTopology(h hypercall.Hypervisor) (*Topology, error) {
 	if err != nil {
 		return nil, explainRead(err)
 	}
-	t := &Topology{numCPUs: int(pi.MaxCPUID) + 1, numNodes: int(pi.MaxNodeID) + 1, nodes: map[int]cpuset.Set{}}
+	// Xen's max_node_id is MAX_NUMNODES-1 whatever the machine: the nodes
+	// are those its cpus are on, as for cpupool commands.
+	t := &Topology{numCPUs: int(pi.MaxCPUID) + 1, nodes: map[int]cpuset.Set{}}
 	for _, c := range topo {
 		if c.Present() && c.Node != hypercall.InvalidID {
 			t.nodes[int(c.Node)] = t.nodes[int(c.Node)].Add(int(c.CPU))
+			t.numNodes = max(t.numNodes, int(c.Node)+1)
 		}
 	}
 	return t, nil
@@ -221,15 +224,14 @@ func ReadTopology(h hypercall.Hypervisor) (*Topology, error) {
 // NumCPUs is max_cpu_id+1.
 func (t *Topology) NumCPUs() int { return t.numCPUs }
 
-// NumNodes is max_node_id+1.
+// NumNodes is one past the highest node of a cpu.
 func (t *Topology) NumNodes() int { return t.numNodes }
 
-// NodeCPUs returns the CPUs Xen places on node n.
+// NodeCPUs returns the CPUs Xen places on node n; a node none of whose
+// cpus Xen knows is not on this host.
 func (t *Topology) NodeCPUs(n int) (cpuset.Set, bool) {
-	if n < 0 || n >= t.numNodes {
-		return cpuset.Set{}, false
-	}
-	return t.nodes[n], true
+	cpus, ok := t.nodes[n]
+	return cpus, ok
 }
 
 // ParseCPUs reads a cpu-list argument in xl's grammar (see package

@@ -12,11 +12,19 @@ import (
 // out of range, unknown parameter, not a number. Nothing was sent to Xen.
 var ErrInvalid = errors.New("invalid scheduler parameter")
 
+// ErrRefused is matched by errors about a value that is right for some
+// domain but not for this one (a cap above 100 per vCPU of the domain, a
+// vCPU it does not have). Nothing was sent to Xen.
+var ErrRefused = errors.New("scheduler parameter refused for this domain")
+
 // InvalidError names the parameter and value that are wrong, and why.
 type InvalidError struct {
 	Param  string // e.g. "tslice", "weight"
 	Value  string // as given
 	Reason string // e.g. "must be between 1 and 1000 ms"
+	// Host is set when the value is wrong only for this host's domain or
+	// pool: the error then matches ErrRefused instead of ErrInvalid.
+	Host bool
 }
 
 func (e *InvalidError) Error() string {
@@ -26,11 +34,21 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("invalid %s %s: %s", e.Param, e.Value, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+// Is makes errors.Is(err, ErrInvalid) true, or ErrRefused for Host.
+func (e *InvalidError) Is(target error) bool {
+	if e.Host {
+		return target == ErrRefused
+	}
+	return target == ErrInvalid
+}
 
 func invalid(param string, value any, format string, args ...any) error {
 	return &InvalidError{Param: param, Value: fmt.Sprint(value), Reason: fmt.Sprintf(format, args...)}
+}
+
+// refused is invalid for a value that is wrong only for this domain.
+func refused(param string, value any, format string, args ...any) error {
+	return &InvalidError{Param: param, Value: fmt.Sprint(value), Reason: fmt.Sprintf(format, args...), Host: true}
 }
 
 // XenError is a Xen refusal explained for an admin: Msg names the pool or

@@ -85,7 +85,7 @@ func VCPUParams(hv hypercall.Hypervisor, d Domain, s hypercall.Scheduler, vcpus 
 	}
 	for _, v := range vcpus {
 		if v > d.MaxVCPUID {
-			return nil, invalid("vcpu", v, "%s has vCPUs 0-%d", d, d.MaxVCPUID)
+			return nil, refused("vcpu", v, "%s has vCPUs 0-%d", d, d.MaxVCPUID)
 		}
 	}
 	got, err := hv.VCPUSchedParams(d.ID, s, vcpus)

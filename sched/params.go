@@ -339,8 +339,16 @@ func (c DomainChange) Check(s hypercall.Scheduler, d Domain) error {
 		return invalid("weight", *c.Weight, "must be between %d and %d", WeightMin, WeightMax)
 	}
 	if c.Cap != nil {
-		if m := MaxCap(s, d.MaxVCPUID); *c.Cap < 0 || *c.Cap > m {
+		top, m := MaxCap(s, 1<<31), MaxCap(s, d.MaxVCPUID)
+		if *c.Cap > top || *c.Cap < 0 && m == top { // m == top: no domain yet (batch files)
+			return invalid("cap", *c.Cap, "must be between 0 and %d (0: no cap; at most %d per vCPU of the domain)", top, CapPerVCPU)
+		}
+		if *c.Cap < 0 {
 			return invalid("cap", *c.Cap, "must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)
+		}
+		if *c.Cap > m {
+			// A cap that some domain could have is refused for this one.
+			return refused("cap", *c.Cap, "must be between 0 and %d for %s with %d vCPUs (0: no cap)", m, d, d.MaxVCPUID+1)
 		}
 	}
 	return nil
@@ -374,7 +382,7 @@ type VCPUChange struct {
 // (rt_dom_cntl: period and budget ≥ 10 µs) do.
 func (v VCPUChange) Check(d Domain) error {
 	if v.VCPU > int64(d.MaxVCPUID) {
-		return invalid("vcpu", v.VCPU, "%s has vCPUs 0-%d", d, d.MaxVCPUID)
+		return refused("vcpu", v.VCPU, "%s has vCPUs 0-%d", d, d.MaxVCPUID)
 	}
 	if v.PeriodUS < RTDSMinPeriodUS || v.PeriodUS > 1<<32-1 {
 		return invalid("period", fmt.Sprintf("%dus", v.PeriodUS), "must be at least %d us", RTDSMinPeriodUS)

@@ -21,8 +21,8 @@ import (
 // itself stays untouched.
 
 // Copy returns an in-memory copy of s (no state file): the same spec,
-// hypervisor state, pending faults and XenStore tree. Changing the copy
-// leaves s as it is.
+// hypervisor state, pending faults (but those that are RunOnly) and
+// XenStore tree. Changing the copy leaves s as it is.
 func (s *Sim) Copy() (*Sim, error) {
 	data, err := s.encode()
 	if err != nil {
@@ -31,6 +31,11 @@ func (s *Sim) Copy() (*Sim, error) {
 	c := &Sim{}
 	if err := c.load(data); err != nil {
 		return nil, err
+	}
+	for _, f := range c.Host().Faults() {
+		if f.RunOnly {
+			c.Host().ClearFaults(f.Op)
+		}
 	}
 	return c, nil
 }

@@ -62,6 +62,15 @@ var errnoNames = []struct {
 	{"EADDRNOTAVAIL", eADDRNOTAVAIL},
 }
 
+// ErrnoNames are the errno names ParseErrno knows, in its order.
+func ErrnoNames() []string {
+	out := make([]string, len(errnoNames))
+	for i, e := range errnoNames {
+		out[i] = e.name
+	}
+	return out
+}
+
 // ParseErrno reads an errno given by Xen name ("EBUSY", case-insensitive)
 // or by number ("16").
 func ParseErrno(s string) (syscall.Errno, error) {

@@ -80,6 +80,25 @@ func ParseOp(s string) (Op, error) {
 	return "", fmt.Errorf("unknown operation %q", s)
 }
 
+// OpNames are the names of the operations that ParseOp reads as one
+// word: each operation's last word when no other ends the same, else its
+// full name (which has spaces), in the order of Ops.
+func OpNames() []string {
+	count := map[string]int{}
+	for _, op := range Ops {
+		count[lastWord(string(op))]++
+	}
+	out := make([]string, 0, len(Ops))
+	for _, op := range Ops {
+		if w := lastWord(string(op)); count[w] == 1 {
+			out = append(out, w)
+		} else {
+			out = append(out, string(op))
+		}
+	}
+	return out
+}
+
 func lastWord(s string) string {
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] == ' ' {
@@ -126,20 +145,39 @@ func retryRules(op Op) []retryRule {
 // every attempt while Permanent. Attempts include the retries the
 // hypercall layer makes (see Host), so an EAGAIN fault on a cpupool
 // operation with Count ≤ 250 is absorbed by the retries, as on real Xen.
+//
+// After lets that many attempts succeed before the fault fires, so that
+// a failure can come midway through a command. RunOnly keeps the fault
+// out of Copy, so it fires when a batch runs on the host and not while
+// it is planned on a copy.
 type Fault struct {
 	Op        Op            `yaml:"op" json:"op"`
 	Errno     syscall.Errno `yaml:"-" json:"-"`
 	ErrnoName string        `yaml:"errno" json:"errno"`
 	Count     int           `yaml:"count,omitempty" json:"count,omitempty"`
 	Permanent bool          `yaml:"permanent,omitempty" json:"permanent,omitempty"`
+	After     int           `yaml:"after,omitempty" json:"after,omitempty"`
+	RunOnly   bool          `yaml:"runOnly,omitempty" json:"runOnly,omitempty"`
 }
 
 func (f Fault) String() string {
+	return fmt.Sprintf("%s: %s %s", f.Op, ErrnoName(f.Errno), f.When())
+}
+
+// When says when f fires: "next 2", "permanently", "after 3, next 1",
+// with ", run only" for RunOnly.
+func (f Fault) When() string {
 	n := "permanently"
 	if !f.Permanent {
 		n = "next " + strconv.Itoa(f.Count)
 	}
-	return fmt.Sprintf("%s: %s %s", f.Op, ErrnoName(f.Errno), n)
+	if f.After > 0 {
+		n = "after " + strconv.Itoa(f.After) + ", " + n
+	}
+	if f.RunOnly {
+		n += ", run only"
+	}
+	return n
 }
 
 // faultSet holds the pending faults, one per Op.
@@ -149,6 +187,10 @@ type faultSet map[Op]*Fault
 func (fs faultSet) take(op Op) syscall.Errno {
 	f := fs[op]
 	if f == nil {
+		return 0
+	}
+	if f.After > 0 {
+		f.After--
 		return 0
 	}
 	if f.Permanent {
@@ -204,6 +246,25 @@ func (h *Host) FailAlways(op Op, errno syscall.Errno) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.faults[op] = &Fault{Op: op, Errno: errno, Permanent: true}
+	return nil
+}
+
+// AddFault sets f (Count attempts, or every one when Permanent, after
+// f.After that succeed), replacing the fault f.Op had.
+func (h *Host) AddFault(f Fault) error {
+	if !validOp(f.Op) {
+		return fmt.Errorf("unknown operation %q", f.Op)
+	}
+	if f.Errno == 0 {
+		return fmt.Errorf("fault for %s needs an errno", f.Op)
+	}
+	if !f.Permanent && f.Count <= 0 || f.After < 0 {
+		return fmt.Errorf("fault for %s: count %d, after %d", f.Op, f.Count, f.After)
+	}
+	f.ErrnoName = ""
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults[f.Op] = &f
 	return nil
 }
 

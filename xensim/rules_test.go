@@ -827,3 +827,28 @@ func TestParseOpAndErrno(t *testing.T) {
 		t.Errorf("ParseErrno(99) = %v, %v", e, err)
 	}
 }
+
+// TestFaultAfterAndRunOnly: After lets attempts succeed before the fault
+// fires; RunOnly faults stay out of copies (batch plans).
+func TestFaultAfterAndRunOnly(t *testing.T) {
+	s, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Host()
+	must(t, h.AddFault(Fault{Op: OpPoolRmCPU, Errno: eBUSY, Permanent: true, After: 1, RunOnly: true}))
+	cp, err := s.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if f := cp.Host().Faults(); len(f) != 0 {
+		t.Errorf("a run-only fault was copied: %v", f)
+	}
+	must(t, h.CpupoolRemoveCPU(0, 15))
+	want(t, h.CpupoolRemoveCPU(0, 14), eBUSY, "rmcpu after the first")
+	if f := h.Faults(); len(f) != 1 || f[0].After != 0 || !f[0].RunOnly {
+		t.Errorf("faults after firing: %+v", f)
+	}
+}

@@ -29,6 +29,8 @@ type Sim struct {
 	spec  *Spec
 	host  *Host
 	srv   *xenstored.Server
+	// booted: Open found no state file and booted the default spec.
+	booted bool
 
 	mu          sync.Mutex
 	conns       map[*xenstore.Conn]struct{}
@@ -79,6 +81,7 @@ func Open(path string) (*Sim, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		s.spec = DefaultSpec()
+		s.booted = true
 		err = s.boot()
 	case err == nil:
 		err = s.load(data)
@@ -244,6 +247,10 @@ func (s *Sim) Spec() *Spec { return s.spec.Clone() }
 
 // Path returns the state file, "" for a Sim made by New.
 func (s *Sim) Path() string { return s.path }
+
+// Booted reports whether Open found no state file and booted the default
+// spec instead (written at Close).
+func (s *Sim) Booted() bool { return s.booted }
 
 // XenStore returns a connection to the simulated XenStore as dom0, the
 // privileged domain xgo runs in. Close it when done; Close and Discard

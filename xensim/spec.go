@@ -17,6 +17,7 @@ import (
 
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/yamlerr"
 )
 
 // Spec describes a simulated host: its hardware, its Xen build and what ran
@@ -242,7 +243,7 @@ func (e *SpecError) Error() string {
 func LoadSpec(path string) (*Spec, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("xensim: %w", err)
+		return nil, err
 	}
 	return ParseSpec(b, path)
 }
@@ -256,13 +257,13 @@ func ParseSpec(data []byte, name string) (*Spec, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &SpecError{File: name, Msg: "empty spec"}
 		}
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	var s Spec
 	dec = yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	if _, err := s.expand(); err != nil {
 		var se *SpecError
@@ -277,7 +278,7 @@ func ParseSpec(data []byte, name string) (*Spec, error) {
 
 // yamlError turns a yaml.v3 error ("yaml: line 3: ..." or a TypeError
 // listing "line N: ..." entries) into a *SpecError.
-func yamlError(name string, err error) error {
+func yamlError(name string, data []byte, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		line, msg := splitLine(te.Errors[0])
@@ -286,7 +287,7 @@ func yamlError(name string, err error) error {
 		}
 		return &SpecError{File: name, Line: line, Msg: msg}
 	}
-	line, msg := splitLine(strings.TrimPrefix(err.Error(), "yaml: "))
+	line, _, msg := yamlerr.At(data, err)
 	return &SpecError{File: name, Line: line, Msg: msg}
 }
 

@@ -327,7 +327,7 @@ func decodeState(data []byte, name string) (*stateFile, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	if f.SchemaVersion != stateVersion {
 		return nil, &SpecError{File: name, Msg: fmt.Sprintf("schemaVersion %d, this xgo reads %d", f.SchemaVersion, stateVersion)}

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/completion"
+	"xgo.dev/xgo/suggest"
 )
 
 // deps is everything a command may touch outside the process. main fills
@@ -44,6 +45,8 @@ type env struct {
 	deps
 	global globalOptions
 	out    *renderer
+
+	logged map[string]bool // lines logOncef printed
 }
 
 // logf prints a diagnostic line on stderr when -v is given.
@@ -51,6 +54,35 @@ func (e *env) logf(format string, args ...any) {
 	if e.global.Verbose {
 		fmt.Fprintf(e.Stderr, "xgo: "+format+"\n", args...)
 	}
+}
+
+// logOncef is logf for a line that a command may reach on every round
+// of a loop (pcpu-watch polling the simulated host): it is printed the
+// first time only.
+func (e *env) logOncef(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if e.logged[line] {
+		return
+	}
+	if e.logged == nil {
+		e.logged = map[string]bool{}
+	}
+	e.logged[line] = true
+	e.logf("%s", line)
+}
+
+// warnOncef is warnf for a line a command may reach on every round of a
+// loop: it is printed the first time only.
+func (e *env) warnOncef(format string, args ...any) {
+	line := "warning: " + fmt.Sprintf(format, args...)
+	if e.logged[line] {
+		return
+	}
+	if e.logged == nil {
+		e.logged = map[string]bool{}
+	}
+	e.logged[line] = true
+	e.warnf(format, args...)
 }
 
 // warnf prints a warning line on stderr.
@@ -126,6 +158,7 @@ func newApp(d deps) *cli.App {
 			manCommand(),
 		},
 	}
+	app.Metadata = map[string]any{"env": e} // for execute's error format
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
 	app.Commands = append(app.Commands, vsndCommands(e)...)
 	app.Commands = append(app.Commands, batchCommand(e), exportCommand(e))
@@ -183,20 +216,41 @@ func prepareTree(cmds []*cli.Command, parent string) {
 // rootAction runs for "xgo" with no command, or an unknown one.
 func rootAction(c *cli.Context) error {
 	if c.Args().Present() {
-		return usagef("unknown command %q (see \"xgo help\")", c.Args().First())
+		return usagef("unknown command %q%s (see \"xgo help\")", c.Args().First(), didYouMean(c.Args().First(), c.App.Commands))
 	}
 	return cli.ShowAppHelp(c)
 }
 
 // groupAction runs when a command that only groups others (xgo xenstore)
-// is given no known subcommand: its help when there is no argument, else
-// a usage error.
+// is given no known subcommand: a usage error either way, so that a
+// script with a typo does not go on as if it had worked. The message
+// lists the subcommands.
 func groupAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usagef("unknown command %q for \"xgo %s\" (see \"xgo help %s\")", c.Args().First(), cmdName(c), cmdName(c))
+	var subs []string
+	for _, sc := range c.Command.Subcommands {
+		if !sc.Hidden {
+			subs = append(subs, sc.Name)
+		}
 	}
-	cli.HelpPrinter(c.App.Writer, cli.SubcommandHelpTemplate, c.Command)
-	return nil
+	if c.Args().Present() {
+		return usagef("unknown command %q for \"xgo %s\"%s (want %s; see \"xgo help %s\")", c.Args().First(), cmdName(c), didYouMean(c.Args().First(), c.Command.Subcommands), strings.Join(subs, ", "), cmdName(c))
+	}
+	return usagef("%s: missing command (want %s; see \"xgo help %s\")", cmdName(c), strings.Join(subs, ", "), cmdName(c))
+}
+
+// didYouMean is ` (did you mean "name"?)` for the visible command whose
+// name is closest to word, or "".
+func didYouMean(word string, cmds []*cli.Command) string {
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Names()...)
+		}
+	}
+	if s := suggest.Closest(word, names); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
 }
 
 // cmdName is the command path without "xgo", e.g. "xenstore read"; "" for
@@ -273,9 +327,9 @@ func helpCommand() *cli.Command {
 				}
 				if next == nil {
 					if cmd != nil {
-						return usagef("unknown command %q for %s", word, cmd.HelpName)
+						return usagef("unknown command %q for %s%s", word, cmd.HelpName, didYouMean(word, cmds))
 					}
-					return usagef("unknown command %q (see \"xgo help\")", word)
+					return usagef("unknown command %q%s (see \"xgo help\")", word, didYouMean(word, cmds))
 				}
 				cmd, cmds = next, next.Subcommands
 			}
@@ -284,13 +338,31 @@ func helpCommand() *cli.Command {
 			}
 			tmpl := cli.CommandHelpTemplate
 			if len(cmd.Subcommands) > 0 {
-				tmpl = cli.SubcommandHelpTemplate
+				tmpl = groupHelpTemplate
 			}
 			cli.HelpPrinter(c.App.Writer, tmpl, cmd)
 			return nil
 		},
 	}
 }
+
+// groupHelpTemplate is urfave/cli's help for a command with subcommands,
+// listing them from the tree: its own list comes from state urfave/cli
+// sets up only while running the command, so "xgo help xenstore" showed
+// none.
+var groupHelpTemplate = func() string {
+	old := `{{if .VisibleCommands}}
+
+COMMANDS:{{template "visibleCommandCategoryTemplate" .}}{{end}}`
+	list := `{{if .Subcommands}}
+
+COMMANDS:{{range .Subcommands}}{{if not .Hidden}}
+   {{join .Names ", "}}{{"\t"}}{{.Usage}}{{end}}{{end}}{{end}}`
+	if !strings.Contains(cli.SubcommandHelpTemplate, old) { // a new urfave/cli: list them last
+		return cli.SubcommandHelpTemplate + list + "\n"
+	}
+	return strings.Replace(cli.SubcommandHelpTemplate, old, list, 1)
+}()
 
 // specFromApp derives the normaliser's grammar from the command tree, so
 // the two cannot disagree.
@@ -323,8 +395,12 @@ func flagsOf(flags []cli.Flag) flagTable {
 		if d, ok := f.(cli.DocGenerationFlag); ok {
 			takes = d.TakesValue()
 		}
+		var optional func(string) bool
+		if o, ok := f.(optionalValueFlag); ok {
+			optional = o.isValue
+		}
 		for _, n := range names {
-			t[n] = flagInfo{canon: names[0], value: takes}
+			t[n] = flagInfo{canon: names[0], value: takes, optional: optional}
 		}
 	}
 	return t
@@ -353,14 +429,47 @@ func execute(ctx context.Context, app *cli.App, args []string, stderr io.Writer)
 			code = exitFailure
 		}
 	}()
-	args, err := normalizeArgs(specFromApp(app), args)
+	norm, err := normalizeArgs(specFromApp(app), args)
 	if err == nil {
-		err = app.RunContext(ctx, args)
+		err = app.RunContext(ctx, norm)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, errorLine(err))
+		if f := errorFormat(app, args); f != formatTable {
+			writeErrorJSON(stderr, err)
+		} else {
+			fmt.Fprintln(stderr, errorLine(err))
+		}
 	}
 	return exitCode(err)
+}
+
+// errorFormat is the -o format of the command line, for its error: the
+// one the command ran with, else (when the line did not parse as far as
+// the global options) the last -o/--output value on it.
+func errorFormat(app *cli.App, args []string) string {
+	if e, ok := app.Metadata["env"].(*env); ok && e.out != nil {
+		return e.global.Output
+	}
+	f := formatTable
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		switch {
+		case (a == "-o" || a == "--output") && i+1 < len(args):
+			f = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--output="):
+			f = strings.TrimPrefix(a, "--output=")
+		case strings.HasPrefix(a, "-o"):
+			f = strings.TrimPrefix(strings.TrimPrefix(a, "-o"), "=")
+		}
+	}
+	if f != formatJSON && f != formatYAML {
+		return formatTable
+	}
+	return f
 }
 
 // simFlag is --sim[=STATE]: a flag whose value is optional. Go's flag

@@ -149,7 +149,6 @@ func TestBadInput(t *testing.T) {
 		{[]string{"version", "extra"}, `xgo: version: unexpected argument "extra"`},
 		{[]string{"version", "-o", "xml"}, `xgo: unknown output format "xml" for -o/--output (want table, json or yaml)`},
 		{[]string{"version", "-o"}, `xgo: flag -o needs a value`},
-		{[]string{"-q", "-o", "json", "version"}, `xgo: -q/--quiet prints identifiers only and cannot be combined with -o json`},
 		{[]string{"help", "bogus"}, `xgo: unknown command "bogus" (see "xgo help")`},
 		{[]string{"bogus", "-h"}, `xgo: unknown command "bogus" (see "xgo help")`},
 		{[]string{"--sim=", "version"}, `xgo: invalid value "" for flag --sim`},

@@ -37,6 +37,23 @@ import "strings"
 type flagInfo struct {
 	canon string // the flag's first name: every alias is rewritten to it
 	value bool   // the flag takes a value ("-o json")
+	// optional, for a flag whose value is optional (--wait[=TIMEOUT]),
+	// says whether the next word is its value ("--wait 30s"); nil for a
+	// flag that binds a value only as --flag=VALUE (--sim).
+	optional func(string) bool
+}
+
+// optionalValueFlag is a flag whose value may follow as the next word
+// when it looks like one.
+type optionalValueFlag interface {
+	isValue(word string) bool
+}
+
+// isValue: --wait's next word is its TIMEOUT when it reads as one, so
+// "--wait 1s" works like "--timeout 30s".
+func (f *waitFlag) isValue(word string) bool {
+	_, err := parseTimeout(word)
+	return err == nil
 }
 
 // flagTable maps each flag name and alias without dashes ("o", "output").
@@ -102,7 +119,13 @@ func normalizeArgs(spec argSpec, args []string) ([]string, error) {
 			}
 			return "", false
 		}
-		toks, isGlobal, isHelp, known, missing := classifyFlag(spec.global, node.flags, a, next)
+		peek := func() (string, bool) {
+			if i+1 < len(args) && args[i+1] != "--" {
+				return args[i+1], true
+			}
+			return "", false
+		}
+		toks, isGlobal, isHelp, known, missing := classifyFlag(spec.global, node.flags, a, next, peek)
 		switch {
 		case missing:
 			return nil, usagef("flag %s needs a value", a)
@@ -164,7 +187,7 @@ func isFlagToken(a string) bool {
 // there shadows the global one. known is false when a names no flag of
 // this command or the globals; isHelp when it asks for help; missing when
 // it needs a value and none is left.
-func classifyFlag(global, local flagTable, a string, next func() (string, bool)) (toks []string, isGlobal []bool, isHelp, known, missing bool) {
+func classifyFlag(global, local flagTable, a string, next, peek func() (string, bool)) (toks []string, isGlobal []bool, isHelp, known, missing bool) {
 	dashes := "-"
 	body := a[1:]
 	if strings.HasPrefix(a, "--") {
@@ -203,6 +226,11 @@ func classifyFlag(global, local flagTable, a string, next func() (string, bool))
 				return nil, nil, false, true, true
 			}
 			tok += "=" + v
+		case fi.optional != nil:
+			if v, ok := peek(); ok && fi.optional(v) {
+				next()
+				tok += "=" + v
+			}
 		}
 		return []string{tok}, []bool{glob}, false, true, false
 	}

@@ -155,11 +155,11 @@ func TestNormalizeArgsDoesNotModifyInput(t *testing.T) {
 func TestSpecFromApp(t *testing.T) {
 	spec := specFromApp(newApp(testDeps(t)))
 	for name, want := range map[string]flagInfo{
-		"o": {"output", true}, "output": {"output", true},
-		"q": {"quiet", false}, "v": {"verbose", false}, "N": {"dry-run", false},
-		"sim": {"sim", false},
+		"o": {canon: "output", value: true}, "output": {canon: "output", value: true},
+		"q": {canon: "quiet"}, "v": {canon: "verbose"}, "N": {canon: "dry-run"},
+		"sim": {canon: "sim"},
 	} {
-		if got, ok := spec.global[name]; !ok || got != want {
+		if got, ok := spec.global[name]; !ok || got.canon != want.canon || got.value != want.value || got.optional != nil {
 			t.Errorf("global %q = %+v, %v; want %+v", name, got, ok, want)
 		}
 	}
@@ -176,5 +176,32 @@ func TestSpecFromApp(t *testing.T) {
 		if got := strings.Join(out, " "); err != nil || got != want {
 			t.Errorf("normalizeArgs(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// TestOptionalValueFlags: a flag whose value is optional takes the next
+// word when it reads as its value, as a flag with a value does
+// ("--wait 1s" like "--timeout 30s"), and leaves any other word alone.
+// The real tree is used, so every such flag is covered.
+func TestOptionalValueFlags(t *testing.T) {
+	spec := specFromApp(newApp(testDeps(t)))
+	for in, want := range map[string]string{
+		"xgo vsnd-attach d P --wait 1s":  "xgo vsnd-attach --wait=1s -- d P",
+		"xgo vsnd-attach d --wait 30 P":  "xgo vsnd-attach --wait=30 -- d P",
+		"xgo vsnd-attach d --wait P":     "xgo vsnd-attach --wait -- d P",
+		"xgo vsnd-attach d P --wait":     "xgo vsnd-attach --wait -- d P",
+		"xgo vsnd-attach d --wait=2s P":  "xgo vsnd-attach --wait=2s -- d P",
+		"xgo vsnd-attach d --wait -- 1s": "xgo vsnd-attach --wait -- d 1s",
+		"xgo --sim pcpu-list":            "xgo --sim pcpu-list",
+		"xgo --sim version":              "xgo --sim version",
+	} {
+		got, err := normalizeArgs(spec, strings.Fields(in))
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("normalizeArgs(%q) = %q, %v; want %q", in, strings.Join(got, " "), err, want)
+		}
+	}
+	r := runXgo(t, testDeps(t), "vsnd-attach", "d", "PCM, name=x", "--wait", "1s", "--timeout")
+	if strings.Contains(r.stderr, `unknown item "1s"`) {
+		t.Errorf("--wait 1s: %q", r.stderr)
 	}
 }

@@ -116,18 +116,12 @@ EXAMPLES:
 
 // readBatch reads and decodes a batch file; a bad file is a usage error.
 func readBatch(e *env, name string) (*batch.File, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		if e.Stdin == nil {
-			return nil, usagef("batch: no stdin to read the file from")
-		}
-		data, err = io.ReadAll(e.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
+	if name == "-" && e.Stdin == nil {
+		return nil, usagef("batch: no stdin to read the file from")
 	}
+	data, err := readInputFile("batch", "batch file", name, e.Stdin)
 	if err != nil {
-		return nil, asUsage(fmt.Errorf("batch: %w", err))
+		return nil, err
 	}
 	f, err := batch.Decode(data, name)
 	if err != nil {

@@ -248,3 +248,78 @@ func TestMutatingCommandsExist(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchMidRunFault: sim fault op --after N --run-only makes a batch
+// step fail midway in the run only, so the plan passes; when undoing
+// fails too the run exits 5 and its report does not claim the host is
+// as it was. The same fault without --run-only fails the plan, which
+// exits 1 and does not say the host was left changed.
+func TestBatchMidRunFault(t *testing.T) {
+	t.Parallel()
+	d := testDeps(t)
+	file := writeFile(t, "b.yaml", "version: 1\nsteps:\n  - cpupool-cpu-move: {cpus: \"2-3\", pool: spare}\n")
+	sim := simState(t, cpupoolSpec)
+	if r := runXgo(t, d, sim, "sim", "fault", "op", "rmcpu", "EBUSY", "--after", "1", "--always", "--run-only"); r.code != 0 || !strings.Contains(r.stdout, "after 1 that succeed") {
+		t.Fatalf("sim fault op: %+v", r)
+	}
+	if r := runXgo(t, d, sim, "batch", "plan", file); r.code != 0 {
+		t.Errorf("plan with a run-only fault: %+v", r)
+	}
+	r := runXgo(t, d, sim, "batch", "run", file)
+	if r.code != exitRollback || strings.Contains(r.stdout, "the host is as it was") || !strings.Contains(r.stdout, "undo failed") {
+		t.Errorf("run with a failing rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	sim = simState(t, cpupoolSpec)
+	runXgo(t, d, sim, "sim", "fault", "op", "rmcpu", "EBUSY", "--after", "1", "--always")
+	for _, cmd := range []string{"plan", "run"} {
+		r := runXgo(t, d, sim, "batch", cmd, file)
+		if r.code != exitFailure || strings.Contains(r.stderr, "left changed") || strings.Contains(r.stderr, "rolling back failed") {
+			t.Errorf("batch %s with a fault in the plan: exit %d, stderr %q", cmd, r.code, r.stderr)
+		}
+	}
+}
+
+// TestBatchRunSIGINTInLastStep: a SIGINT while the last step runs gets
+// the same treatment as one in any other step: the step is finished,
+// then everything is rolled back (it used to report "all steps done").
+// The last step is made slow by a run-only EBUSY fault its retries
+// outlast.
+func TestBatchRunSIGINTInLastStep(t *testing.T) {
+	t.Parallel()
+	sim := filepath.Join(t.TempDir(), "sim.yaml")
+	env := []string{"XGO_SIM=" + sim}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, e, code, err := xgoProcess(ctx, env, "sim", "init"); code != 0 || err != nil {
+		t.Fatal(e, err)
+	}
+	before, _, _, _ := xgoProcess(ctx, env, "sim", "show", "-o", "yaml")
+	if _, e, code, _ := xgoProcess(ctx, env, "sim", "fault", "op", "sysctl cpu_hotplug offline", "EBUSY", "-n", "4", "--run-only"); code != 0 {
+		t.Fatal(e)
+	}
+	file := writeFile(t, "last.yaml", "version: 1\nsteps:\n  - cpupool-create: {name: rt}\n  - pcpu-offline: {cpus: 5, timeout: 20s}\n")
+	cmd := xgoCommand(ctx, append(env, "XGO_TEST_AS_XGO=1"), "batch", "run", "-v", file)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(stderr.String()+stdout.String(), "step 1 ") && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // step 2 retries for 1.5 s
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	out := stdout.String() + stderr.String()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure || strings.Contains(out, "all 2 steps done") {
+		t.Errorf("exit %d (%v): %s", code, err, tail(out))
+	}
+	if !strings.Contains(out, "interrupted") || !strings.Contains(out, "rolled back") {
+		t.Errorf("output: %s", tail(out))
+	}
+	_, _, _, _ = xgoProcess(ctx, env, "sim", "fault", "clear")
+	if after, _, _, _ := xgoProcess(ctx, env, "sim", "show", "-o", "yaml"); after != before {
+		t.Errorf("host not restored after SIGINT in the last step:\n%s\nwas\n%s", after, before)
+	}
+}

@@ -38,7 +38,7 @@ func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s is not installed (apt-get install %s; .ci/run does)", name, name)
+		t.Fatalf("%s is not installed (make test-deps installs it)", name)
 	}
 	return p
 }
@@ -138,8 +138,17 @@ func TestCompletionInBash(t *testing.T) {
 	// One candidate completes in place.
 	tm("send-keys", "-t", "t", "xgo cpupool-mig", "Tab")
 	waitScreen("cpupool-mig<TAB>", regexp.MustCompile(`(?m)^\$ xgo cpupool-migrate\s*$`))
+	// Not Domain-0, which cannot move: the first Tab completes "domu",
+	// the next two list domu1 and domu2.
+	tm("send-keys", "-t", "t", "Tab")
+	waitScreen("cpupool-migrate <TAB>", regexp.MustCompile(`(?m)^\$ xgo cpupool-migrate domu\s*$`))
 	tm("send-keys", "-t", "t", "Tab", "Tab")
-	waitScreen("cpupool-migrate <TAB>", regexp.MustCompile(`(?m)^Domain-0\s+domu1\s+domu2\s*$`))
+	waitScreen("cpupool-migrate domu<TAB>", regexp.MustCompile(`(?m)^domu1\s+domu2\s*$`))
+	clearLine()
+
+	// CPU ids in number order, not sorted as text (0 1 10 11 ... 2).
+	tm("send-keys", "-t", "t", "xgo pcpu-offline ", "Tab", "Tab")
+	waitScreen("pcpu-offline <TAB>", regexp.MustCompile(`(?m)^0\s+1\s+2\s+3\s+4\s+5\s+6\s+7\s+8\s+9\s+10\s+11\s+12\s+13\s+14\s+15\s*$`))
 	clearLine()
 
 	// A flag value after "=", which readline splits a word at.
@@ -184,5 +193,44 @@ func TestCompletionScriptsSyntax(t *testing.T) {
 				t.Fatalf("%s -n: %v\n%s", sh, err, out)
 			}
 		})
+	}
+}
+
+// TestCompletionOrderInFish asks fish itself for the candidates (complete
+// -C), which it would otherwise sort as text: cpu ids must come in number
+// order, and the free cpus only for cpupool-cpu-add.
+func TestCompletionOrderInFish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs fish")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the shells are tested on Linux")
+	}
+	fish := needTool(t, "fish")
+	dir := t.TempDir()
+	bin := buildXgo(t, dir)
+	state := filepath.Join(dir, "host.state")
+	env := []string{"PATH=" + dir + ":/usr/bin:/bin", "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir, "XGO_SIM=" + state, "LANG=C"}
+	runBin(t, bin, env, "sim", "init")
+	runBin(t, bin, env, "cpupool-create", "name=rt")
+	runBin(t, bin, env, "cpupool-cpu-remove", "Pool-0", "2,9-11")
+	script := filepath.Join(dir, "xgo.fish")
+	if err := os.WriteFile(script, []byte(runBin(t, bin, env, "completion", "fish")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[string]string{
+		"xgo pcpu-offline ":         "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15",
+		"xgo cpupool-cpu-add rt ":   "2 9 10 11",
+		"xgo cpupool-cpu-add rt 9,": "9,2 9,10 9,11",
+	} {
+		cmd := exec.Command(fish, "--no-config", "-c", "source "+script+"; complete -C '"+line+"'")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fish: %v\n%s", err, out)
+		}
+		if got := strings.Join(strings.Fields(string(out)), " "); got != want {
+			t.Errorf("fish: %q<TAB> = %q, want %q", line, got, want)
+		}
 	}
 }

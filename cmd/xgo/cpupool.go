@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -79,14 +80,13 @@ func withPools(ctx context.Context, e *env, save bool, fn func(m *cpupool.Manage
 	return fn(m)
 }
 
-// poolErr maps the domain packages' errors: a bad argument is a usage
-// error (exit 2); everything else keeps its chain for exitCode.
+// poolErr prefixes the domain packages' argument errors (exit 2, or 1
+// for one this host lacks; see exitCode) with the command.
 func poolErr(cmd string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, cpupool.ErrInvalid) || errors.Is(err, sched.ErrInvalid) {
-		return asUsage(fmt.Errorf("%s: %w", cmd, err))
+	var ae *cpupool.AbsentError
+	if errors.Is(err, cpupool.ErrInvalid) || errors.Is(err, sched.ErrInvalid) ||
+		errors.Is(err, sched.ErrRefused) || errors.As(err, &ae) {
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	return err
 }
@@ -161,9 +161,26 @@ func (o *CpupoolChangeOutput) writeText(w io.Writer, _ termInfo) error {
 	return err
 }
 
+// quietIDs: the new pool's id (its name in a dry run, before it has one),
+// else the cpus moved, else the pool changed.
 func (o *CpupoolChangeOutput) quietIDs() []string {
-	if o.NewPool != nil && o.NewPool.ID != nil {
-		return []string{fmt.Sprint(*o.NewPool.ID)}
+	ref := func(r *CpupoolRef) []string {
+		if r.ID != nil {
+			return []string{fmt.Sprint(*r.ID)}
+		}
+		return []string{r.Name}
+	}
+	switch {
+	case o.NewPool != nil:
+		return ref(o.NewPool)
+	case len(o.Moves) > 0:
+		ids := make([]string, len(o.Moves))
+		for i, m := range o.Moves {
+			ids[i] = strconv.Itoa(m.CPU)
+		}
+		return ids
+	case o.Pool != nil && len(o.Steps) > 0:
+		return ref(o.Pool)
 	}
 	return nil
 }
@@ -235,18 +252,8 @@ func checkPoolArgs(c *cli.Context, n int) ([]string, error) {
 // cpuListArg checks a cpu-list argument's syntax before anything is
 // opened, so a typo is a usage error even without Xen.
 func cpuListArg(cmd, list string) error {
-	_, err := cpuset.Parse(list, syntaxTopology{})
-	var pe *cpuset.ParseError
-	if errors.As(err, &pe) {
+	if err := cpuset.CheckSyntax(list); err != nil {
 		return usagef("%s: %v", cmd, err)
 	}
 	return nil
 }
-
-// syntaxTopology accepts every node: only the syntax of a list is checked
-// with it.
-type syntaxTopology struct{}
-
-func (syntaxTopology) NumCPUs() int                    { return 1 }
-func (syntaxTopology) NumNodes() int                   { return 1 << 16 }
-func (syntaxTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Set{}, true }

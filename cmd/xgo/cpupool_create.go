@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -58,9 +57,9 @@ EXAMPLES:
 			}
 			var data []byte
 			if file != "" {
-				b, err := os.ReadFile(file)
+				b, err := readInputFile("cpupool-create", "config file", file, nil)
 				if err != nil {
-					return fmt.Errorf("failed to read config file: %w", err)
+					return err
 				}
 				data = b
 			}

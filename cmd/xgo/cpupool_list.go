@@ -102,9 +102,10 @@ func runCpupoolList(ctx context.Context, e *env, cpus bool, q string) error {
 		out := &CpupoolListOutput{SchemaVersion: schemaVersion, Pools: []CpupoolItem{}, cpus: cpus}
 		if q != "" {
 			p, err := cpupool.ResolvePool(pools, q)
-			if errors.Is(err, cpupool.ErrNotFound) {
+			var nf *cpupool.NotFoundError
+			if errors.As(err, &nf) {
 				//lint:ignore ST1005 this is xl's message, word for word
-				return fmt.Errorf("Pool '%s' does not exist", q)
+				return fmt.Errorf("Pool '%s' does not exist%s", q, cpupool.DidYouMean(nf.Suggestion))
 			}
 			if err != nil {
 				return err

@@ -258,15 +258,15 @@ func TestCpupoolBadInput(t *testing.T) {
 		{[]string{"cpupool-rename", "spare", "rt"}, 1, "xgo: cannot rename cpupool 'spare' to 'rt': the name is already used by cpupool 3"},
 		{[]string{"cpupool-rename", "spare", "12"}, 2, `xgo: cpupool-rename: cpupool name "12" is all digits: it would be read as a pool id`},
 		{[]string{"cpupool-cpu-add", "spare", "2-"}, 2, `xgo: cpupool-cpu-add: invalid cpu list "2-": missing number`},
-		{[]string{"cpupool-cpu-add", "spare", "2-3"}, 1, "xgo: cannot add cpu(s) 2,3 to cpupool 'spare': cpu 2 is not free (it is in 'Pool-0'); remove it from there first, or use cpupool-cpu-move; cpu 3 is not free (it is in 'Pool-0'); remove it from there first, or use cpupool-cpu-move"},
-		{[]string{"cpupool-cpu-add", "spare", "node:3"}, 2, `xgo: cpupool-cpu-add: invalid cpu list "node:3": this host has no NUMA node 3 (it has 2)`},
+		{[]string{"cpupool-cpu-add", "spare", "2-3"}, 1, "xgo: cannot add cpu(s) 2,3 to cpupool 'spare': cpus 2,3 are not free (they are in 'Pool-0'); remove them from there first, or use cpupool-cpu-move"},
+		{[]string{"cpupool-cpu-add", "spare", "node:3"}, 1, `xgo: cpupool-cpu-add: cpu list "node:3": this host has no NUMA node 3 (it has 2)`},
 		{[]string{"cpupool-cpu-remove", "Pool-0", "0"}, 1, "xgo: cannot remove cpu(s) 0 from cpupool 'Pool-0': cpu 0 can never leave Pool-0"},
 		{[]string{"cpupool-cpu-move", "4-5", "spare"}, 1, "xgo: cannot move cpu(s) 4,5 to cpupool 'spare': cpupool 'a-rather-long-pool-name' has domains ('a-guest-whose-name-is-longer-than-33' (2)) and would be left without cpus; keep at least one"},
 		{[]string{"cpupool-migrate", "Domain-0", "spare"}, 1, "xgo: cannot move domain 'Domain-0' (0) to cpupool 'spare': Domain-0 cannot be moved: Xen does not let a domain move itself between cpupools, and xgo runs in Domain-0"},
 		{[]string{"cpupool-migrate", "ghost", "spare"}, 1, "xgo: unknown domain 'ghost'"},
 		{[]string{"cpupool-create", "sched=credit"}, 2, "xgo: cpupool-create: missing cpupool name: give name=NAME or a config file"},
 		{[]string{"cpupool-create", "name=x", "colour=red"}, 2, `xgo: cpupool-create: command line: unknown cpupool setting "colour" (want name, sched, cpus or nodes)`},
-		{[]string{"cpupool-create", "/nonexistent/pool.cfg"}, 1, "xgo: failed to read config file: open /nonexistent/pool.cfg: no such file or directory"},
+		{[]string{"cpupool-create", "/nonexistent/pool.cfg"}, 2, `xgo: cpupool-create: cannot read config file "/nonexistent/pool.cfg": no such file or directory`},
 		{[]string{"cpupool-create", "name=x", "sched=rtds2"}, 2, `xgo: cpupool-create: unknown scheduler "rtds2" (want credit, credit2, rtds, null or arinc653)`},
 		{[]string{"cpupool-set-sched", "Pool-0", "credit"}, 1, "xgo: cannot switch cpupool 'Pool-0' to the credit scheduler: Pool-0 cannot change its scheduler: Domain-0 runs in it and Xen does not let a domain move itself out, and cpu 0 can never leave it (choose Pool-0's scheduler with Xen's sched= boot option)"},
 		{[]string{"cpupool-set-sched", "spare"}, 2, "xgo: cpupool-set-sched: missing argument (usage: xgo cpupool-set-sched <pool> <scheduler> [<param>=<value>...])"},
@@ -275,7 +275,7 @@ func TestCpupoolBadInput(t *testing.T) {
 		{[]string{"sched-credit", "-w", "5"}, 2, "xgo: sched-credit: Must specify a domain."},
 		{[]string{"sched-credit", "-t", "5"}, 2, "xgo: sched-credit: Must specify schedparam to set schedule parameter values."},
 		{[]string{"sched-credit", "-d", "2", "-w", "x"}, 2, `xgo: sched-credit: invalid value "x" for --weight: not a number`},
-		{[]string{"sched-credit", "-d", "2", "-c", "101"}, 2, "xgo: sched-credit: invalid cap 101: must be between 0 and 100 for domain 'a-guest-whose-name-is-longer-than-33' (2) with 1 vCPUs (0: no cap)"},
+		{[]string{"sched-credit", "-d", "2", "-c", "101"}, 1, "xgo: sched-credit: invalid cap 101: must be between 0 and 100 for domain 'a-guest-whose-name-is-longer-than-33' (2) with 1 vCPUs (0: no cap)"},
 		{[]string{"sched-credit", "-s", "-t", "1", "-r", "2000"}, 1, "xgo: cpupool 'Pool-0' uses the credit2 scheduler, not credit"},
 		{[]string{"sched-credit", "-s", "-p", "1", "-t", "1", "-r", "2000"}, 2, "xgo: sched-credit: invalid ratelimit 2000us: must not be longer than the time slice (1ms)"},
 		{[]string{"sched-credit", "-p", "nope"}, 1, "xgo: unknown cpupool 'nope'"},
@@ -291,7 +291,7 @@ func TestCpupoolBadInput(t *testing.T) {
 		{[]string{"sched-rtds", "-d", "rt1", "--vcpuid", "0", "-p", "100", "-b", "50"}, 2, "xgo: sched-rtds: Incorrect number of period, budget and extratime"},
 		{[]string{"sched-rtds", "-d", "rt1", "--vcpuid", "0", "-p", "100", "-b", "50", "-e", "2"}, 2, `xgo: sched-rtds: Invalid extratime "2" (want 1 or 0).`},
 		{[]string{"sched-rtds", "-d", "rt1", "--vcpuid", "0", "-p", "100", "-b", "500", "-e", "1"}, 2, "xgo: sched-rtds: invalid budget 500us: must not be longer than the period (100us)"},
-		{[]string{"sched-rtds", "-d", "rt1", "--vcpuid", "5", "-p", "100", "-b", "50", "-e", "1"}, 2, "xgo: sched-rtds: invalid vcpu 5: domain 'rt1' (3) has vCPUs 0-1"},
+		{[]string{"sched-rtds", "-d", "rt1", "--vcpuid", "5", "-p", "100", "-b", "50", "-e", "1"}, 1, "xgo: sched-rtds: invalid vcpu 5: domain 'rt1' (3) has vCPUs 0-1"},
 		{[]string{"sched-rtds", "-d", "web", "--vcpuid", "0", "-p", "100", "-b", "50", "-e", "1"}, 1, "xgo: domain 'web' (1) is in cpupool 'Pool-0', which uses the credit2 scheduler, not rtds: per-vCPU parameters are rtds only"},
 	}
 	d := testDeps(t)
@@ -324,5 +324,56 @@ func TestSchedDomainOtherScheduler(t *testing.T) {
 	r = runXgo(t, testDeps(t), sim, "sched-credit", "-d", "42")
 	if r.code != 1 || r.stdout != "Name                                ID Weight  Cap\n" || r.stderr != "xgo: domain 42 does not exist\n" {
 		t.Errorf("sched-credit -d 42: %+v", r)
+	}
+}
+
+// TestCpupoolNames: spaces around "=" and a bare value are not part of
+// it; new names that would break xl's table, XenStore paths or later
+// command lines are refused, a name differing only in case is warned
+// about, and pools that already have such names stay usable.
+func TestCpupoolNames(t *testing.T) {
+	t.Parallel()
+	sim := simState(t, strings.Replace(cpupoolSpec, "domains:", "  - {id: 9, name: \"old name/x\", scheduler: credit2}\ndomains:", 1))
+	d := testDeps(t)
+	for _, args := range [][]string{{"name = rt3"}, {"name=rt4 "}, {" name =rt5", "sched = credit"}} {
+		r := runXgo(t, d, append([]string{sim, "-o", "json", "cpupool-create"}, args...)...)
+		var out struct {
+			NewPool struct{ Name string } `json:"newPool"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || strings.TrimSpace(out.NewPool.Name) != out.NewPool.Name || out.NewPool.Name == "" {
+			t.Errorf("cpupool-create %q: %+v (name %q)", args, r, out.NewPool.Name)
+		}
+	}
+	for _, name := range []string{"a b", "a\tb", "a/b", "-x", strings.Repeat("a", 3000), "x\\y", "ünï'"} {
+		for _, args := range [][]string{{"cpupool-create", "name=" + name}, {"cpupool-rename", "spare", name}} {
+			r := runXgo(t, d, append([]string{sim, "-N"}, args...)...)
+			if r.code != exitUsage || strings.Count(r.stderr, "\n") != 1 || len(r.stderr) > 300 {
+				t.Errorf("xgo %q: %+v, want exit 2 and one short line", args, r)
+			}
+		}
+	}
+	r := runXgo(t, d, sim, "-N", "cpupool-create", "name=pool-0")
+	if r.code != 0 || !strings.Contains(r.stderr, "xgo: note: cpupool name 'pool-0' differs only in case from cpupool 'Pool-0' (id 0)") {
+		t.Errorf("pool-0 next to Pool-0: %+v", r)
+	}
+	// A pool xl named "old name/x" is still listed, renamed, destroyed.
+	for _, args := range [][]string{
+		{"cpupool-list", "old name/x"},
+		{"cpupool-rename", "old name/x", "newer"},
+		{"cpupool-rename", "newer", "old name/x"}, // refused: a new name is checked
+		{"cpupool-destroy", "old name/x"},
+	} {
+		r := runXgo(t, d, append([]string{sim}, args...)...)
+		want := 0
+		if args[0] == "cpupool-rename" && args[2] == "old name/x" {
+			want = exitUsage
+		}
+		if args[0] == "cpupool-destroy" {
+			args[1] = "newer"
+			r = runXgo(t, d, append([]string{sim}, args...)...)
+		}
+		if r.code != want {
+			t.Errorf("xgo %q: %+v, want exit %d", args, r, want)
+		}
 	}
 }

@@ -11,7 +11,11 @@ import (
 	"testing"
 
 	"xgo.dev/xgo/batch"
+	"xgo.dev/xgo/cpupool"
+	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/pcpu"
+	"xgo.dev/xgo/sched"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -49,6 +53,19 @@ func TestExitCode(t *testing.T) {
 		{"interrupted", context.Canceled, exitFailure},
 		{"batch failed, rolled back", fmt.Errorf("x: %w", batch.ErrFailed), exitFailure},
 		{"batch rollback failed", errors.Join(batch.ErrFailed, batch.ErrRollbackFailed), exitRollback},
+		// Exit 5 means "the host is left partly changed" for every command.
+		{"cpupool plan undone", &cpupool.StepError{What: "move", Err: errors.New("EBUSY"), RolledBack: make([]cpupool.Step, 1)}, exitFailure},
+		{"cpupool rollback failed", &cpupool.StepError{What: "move", Err: errors.New("EBUSY"), RollbackErrs: []error{errors.New("EBUSY")}}, exitRollback},
+		{"cpupool-cpu-add none done", &cpupool.PartialError{What: "add", Failed: []cpupool.CPUFailure{{CPU: 3, Err: errors.New("EBUSY")}}}, exitFailure},
+		{"cpupool-cpu-add some done", &cpupool.PartialError{What: "add", Done: []int{2}, Failed: []cpupool.CPUFailure{{CPU: 3, Err: errors.New("EBUSY")}}}, exitRollback},
+		{"pcpu-offline none changed", &pcpu.FailedError{Failed: []*pcpu.CPUError{{CPU: 2}}, Total: 2}, exitFailure},
+		{"pcpu-offline one changed", &pcpu.FailedError{Failed: []*pcpu.CPUError{{CPU: 2}}, Total: 2, Changed: 1}, exitRollback},
+		{"pcpu-offline stranded", &pcpu.FailedError{Failed: []*pcpu.CPUError{{CPU: 2, Stranded: true}}, Total: 1}, exitRollback},
+		// The domain packages' bad arguments are usage errors, whoever wraps them.
+		{"cpupool invalid", fmt.Errorf("x: %w", cpupool.ErrInvalid), exitUsage},
+		{"sched invalid", &sched.InvalidError{Param: "weight", Value: "0", Reason: "r"}, exitUsage},
+		{"sched refused for this domain", &sched.InvalidError{Param: "cap", Value: "300", Reason: "r", Host: true}, exitFailure},
+		{"cpu list absent from this host", &cpupool.AbsentError{Err: &cpuset.ParseError{List: "node:7", Item: "node:7", Reason: "r", Absent: true}}, exitFailure},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ EXAMPLES:
 				return err
 			}
 			if e.global.Quiet {
-				return usagef("export: -q has no identifiers to print")
+				return usagef("-q/--quiet: export prints no identifiers (use -o json or -o yaml in scripts)")
 			}
 			h, err := openHost(c.Context, e, true, false)
 			if err != nil {
@@ -48,19 +49,25 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			if e.global.Output != formatJSON {
-				_, err = e.Stdout.Write(out)
+			switch e.global.Output {
+			case formatJSON:
+				var v map[string]any
+				if err := yaml.Unmarshal(out, &v); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				v["schemaVersion"] = schemaVersion
+				j, err := json.MarshalIndent(v, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.Stdout, "%s\n", j)
 				return err
+			case formatYAML:
+				// The batch file with the schemaVersion every -o yaml
+				// document has (batch run accepts it).
+				out = bytes.Replace(out, []byte("\nversion: "), []byte(fmt.Sprintf("\nschemaVersion: %d\nversion: ", schemaVersion)), 1)
 			}
-			var v any
-			if err := yaml.Unmarshal(out, &v); err != nil {
-				return fmt.Errorf("export: %w", err)
-			}
-			j, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(e.Stdout, "%s\n", j)
+			_, err = e.Stdout.Write(out)
 			return err
 		},
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"xgo.dev/xgo/hypercall"
 )
 
 // Man pages are generated from the command tree ("make man" runs the
@@ -105,14 +107,7 @@ func manRoot(app *cli.App, cmds []manCmd) string {
 	}
 	b.WriteString(".SH GLOBAL OPTIONS\n")
 	manFlags(&b, app.Flags)
-	b.WriteString(".SH EXIT STATUS\n")
-	for _, l := range strings.Split(strings.TrimSpace(exitCodesHelp), "\n")[1:] {
-		code, text, _ := strings.Cut(strings.TrimSpace(l), "  ")
-		fmt.Fprintf(&b, ".TP\n.B %s\n%s\n", code, roffEscape(strings.TrimSpace(text)))
-	}
-	b.WriteString(".SH ENVIRONMENT\n")
-	b.WriteString(".TP\n.B XGO_SIM\nThe state file of the simulated host; acts like \\fB\\-\\-sim\\fR=\\fIFILE\\fR for every command.\n")
-	b.WriteString(".TP\n.B XENSTORED_PATH\nThe XenStore socket or device to use instead of the usual ones.\n")
+	manExitAndEnv(&b)
 	b.WriteString(".SH SEE ALSO\n")
 	b.WriteString(".BR xl (1),\n.BR xenstore (1)\n")
 	return b.String()
@@ -165,8 +160,41 @@ func manCommandPage(mc manCmd) string {
 		}
 		b.WriteString(".RE\n.fi\n")
 	}
+	manExitAndEnv(&b)
 	b.WriteString(".SH SEE ALSO\n.BR xgo (1)\n")
 	return b.String()
+}
+
+// manEnvironment is every environment variable xgo reads, for the
+// ENVIRONMENT section of every page.
+var manEnvironment = []struct{ name, text string }{
+	{simEnvVar, "The state file of the simulated host; acts like --sim=FILE for every command (--sim=STATE wins)."},
+	{lockEnvVar, "The host lock file of the commands that change the host, instead of " + hostLockPath + " (or the one next to the simulated host's state file)."},
+	{lockTimeoutEnvVar, "How long a command that changes the host waits for another xgo to release the lock (a duration such as 30s; default " + defaultLockTimeout.String() + "); batch run has --lock-timeout."},
+	{hypercall.EnvDebug, "A comma-separated list of what to trace on stderr: xenstore (every XenStore message), hypercall (every hypercall)."},
+	{hypercall.EnvXenVersion, "Use the interface of this Xen release (such as 4.19) instead of the one matching the running hypervisor; for experts."},
+	{"XENSTORED_PATH", "The XenStore socket or device to use instead of /run/xenstored/socket, /var/run/xenstored/socket and /dev/xen/xenbus."},
+	{"XDG_STATE_HOME", "Where the default state file of the simulated host is kept: $XDG_STATE_HOME/xgo/sim.yaml, else ~/.local/state/xgo/sim.yaml."},
+}
+
+// manExitAndEnv writes the EXIT STATUS and ENVIRONMENT sections, the
+// same on every page.
+func manExitAndEnv(b *strings.Builder) {
+	b.WriteString(".SH EXIT STATUS\n")
+	lines := strings.Split(strings.TrimSpace(exitCodesHelp), "\n")[1:]
+	for i := 0; i < len(lines); i++ {
+		code, text, _ := strings.Cut(strings.TrimSpace(lines[i]), "  ")
+		text = strings.TrimSpace(text)
+		for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "      ") { // a continued line
+			i++
+			text += " " + strings.TrimSpace(lines[i])
+		}
+		fmt.Fprintf(b, ".TP\n.B %s\n%s\n", code, roffEscape(text))
+	}
+	b.WriteString(".SH ENVIRONMENT\n")
+	for _, v := range manEnvironment {
+		fmt.Fprintf(b, ".TP\n.B %s\n%s\n", v.name, roffEscape(v.text))
+	}
 }
 
 func visibleFlags(flags []cli.Flag) []cli.Flag {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -27,10 +29,7 @@ func TestManPages(t *testing.T) {
 			t.Errorf("page %s generated for a hidden command", unwanted)
 		}
 	}
-	groff, err := exec.LookPath("groff")
-	if err != nil {
-		t.Fatal("groff is not installed (apt-get install groff-base)")
-	}
+	groff := needTool(t, "groff")
 	pages, _ := filepath.Glob(filepath.Join(dir, "*.1"))
 	if len(pages) < 20 {
 		t.Fatalf("only %d pages", len(pages))
@@ -45,10 +44,7 @@ func TestManPages(t *testing.T) {
 			t.Errorf("%s has neither examples nor subcommands", base)
 		}
 	}
-	man, err := exec.LookPath("man")
-	if err != nil {
-		t.Fatal("man is not installed (apt-get install man-db)")
-	}
+	man := needTool(t, "man")
 	cmd := exec.Command(man, "-l", filepath.Join(dir, "xgo-cpupool-cpu-move.1"))
 	cmd.Env = append(os.Environ(), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=80")
 	out, err := cmd.Output()
@@ -58,6 +54,59 @@ func TestManPages(t *testing.T) {
 	for _, want := range []string{"xgo-cpupool-cpu-move - Move cpus", "SYNOPSIS", "xgo cpupool-cpu-move <cpu-list> <pool>", "EXAMPLES", "xgo cpupool-cpu-move 2-3 rt"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("man -l output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestManExitStatusAndEnvironment: every page, the root's and each
+// command's, has EXIT STATUS with every code and ENVIRONMENT with every
+// variable xgo reads (found in the module's sources, so a new one cannot
+// be left out).
+func TestManExitStatusAndEnvironment(t *testing.T) {
+	t.Parallel()
+	vars := map[string]bool{}
+	re := regexp.MustCompile(`"(XGO[A-Z_]*|XENSTORED_PATH|XDG_STATE_HOME)"`)
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "vmtest" || d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")) && path != "../.." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+			vars[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vars) < 5 {
+		t.Fatalf("found only %v in the sources", vars)
+	}
+	for name, page := range manPages(newApp(testDeps(t))) {
+		exit, env, ok := strings.Cut(page, ".SH ENVIRONMENT\n")
+		if !ok || !strings.Contains(exit, ".SH EXIT STATUS\n") {
+			t.Errorf("%s lacks EXIT STATUS or ENVIRONMENT", name)
+			continue
+		}
+		_, exit, _ = strings.Cut(exit, ".SH EXIT STATUS\n")
+		for code := 0; code <= 5; code++ {
+			if !strings.Contains(exit, fmt.Sprintf(".TP\n.B %d\n", code)) {
+				t.Errorf("%s: EXIT STATUS lacks %d", name, code)
+			}
+		}
+		for v := range vars {
+			if !strings.Contains(env, ".B "+v+"\n") {
+				t.Errorf("%s: ENVIRONMENT lacks %s", name, v)
+			}
 		}
 	}
 }

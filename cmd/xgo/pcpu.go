@@ -16,11 +16,16 @@ import (
 	"xgo.dev/xgo/pcpu"
 )
 
-// parseCPUList reads a CPULIST argument: a mistake in it is a usage error.
+// parseCPUList reads a CPULIST argument: a mistake in it is a usage
+// error; a node this host does not have, or a list that selects none of
+// its cpus, is a failure (exit 1), as for a cpu it does not have.
 func parseCPUList(h hypercall.Hypervisor, cmd, list string) (cpuset.Set, error) {
 	s, err := pcpu.ParseCPUs(h, list)
 	var pe *cpuset.ParseError
 	if errors.As(err, &pe) {
+		if pe.Absent {
+			return s, fmt.Errorf("%s: %w", cmd, err)
+		}
 		return s, usagef("%s: %v", cmd, err)
 	}
 	return s, err
@@ -30,20 +35,11 @@ func parseCPUList(h hypercall.Hypervisor, cmd, list string) (cpuset.Set, error) 
 // usage error even where there is no Xen. Items that need the host ("all",
 // node:) are accepted here and resolved later.
 func checkCPUListSyntax(cmd, list string) error {
-	_, err := cpuset.Parse(list, anyTopology{})
-	var pe *cpuset.ParseError
-	if errors.As(err, &pe) {
+	if err := cpuset.CheckSyntax(list); err != nil {
 		return usagef("%s: %v", cmd, err)
 	}
 	return nil
 }
-
-// anyTopology accepts every node; only syntax is checked with it.
-type anyTopology struct{}
-
-func (anyTopology) NumCPUs() int                    { return 1 }
-func (anyTopology) NumNodes() int                   { return 1 << 16 }
-func (anyTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Set{}, true }
 
 // --------------------------------------------------------------- pcpu-list
 
@@ -176,7 +172,7 @@ func runPCPUList(ctx context.Context, opts pcpuListOptions, e *env) error {
 		return err
 	}
 	if absent := only.Diff(st.Present()); !absent.IsEmpty() {
-		return fmt.Errorf("pcpu-list: %s not present on this host (present: %s)", cpusAre(absent), st.Present())
+		return fmt.Errorf("pcpu-list: %s not present on this host (present: %s)", cpusAre(absent), st.Present().Ranges())
 	}
 	out := &PCPUListOutput{SchemaVersion: schemaVersion, CPUs: []PCPUItem{}}
 	known := func(v uint32) *uint32 {
@@ -202,9 +198,9 @@ func runPCPUList(ctx context.Context, opts pcpuListOptions, e *env) error {
 // cpusAre is "cpu 3 is" or "cpus 3,5 are".
 func cpusAre(s cpuset.Set) string {
 	if s.Len() == 1 {
-		return "cpu " + s.String() + " is"
+		return "cpu " + s.Ranges() + " is"
 	}
-	return "cpus " + s.String() + " are"
+	return "cpus " + s.Ranges() + " are"
 }
 
 // ------------------------------------------------- pcpu-online, pcpu-offline

@@ -61,9 +61,16 @@ func TestPCPUListOutput(t *testing.T) {
 	if got := xgoOK(t, sim, "pcpu-list", "-q", "all"); got != "0\n1\n2\n3\n4\n6\n7\n" {
 		t.Errorf("-q all: %q", got)
 	}
-	// A node without CPUs selects nothing (not everything).
-	if got := xgoOK(t, sim, "pcpu-list", "node:7"); got != "CPU  STATE  APIC  ACPI  CORE  SOCKET  NODE  POOL  SCHED\n" {
-		t.Errorf("node:7: %q", got)
+	// A node without CPUs is not on this host: refused (exit 1, as for a
+	// cpu id the host does not have), not an empty listing.
+	for _, list := range []string{"node:7", "node:64", "1,node:7"} {
+		r := runXgo(t, testDeps(t), sim, "pcpu-list", list)
+		if want := "xgo: pcpu-list: cpu list \"" + list + "\": \"node:7\": this host has no NUMA node 7 (it has 2)\n"; list == "1,node:7" && r.stderr != want {
+			t.Errorf("%s: stderr %q, want %q", list, r.stderr, want)
+		}
+		if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, "this host has no NUMA node") {
+			t.Errorf("pcpu-list %s: %+v", list, r)
+		}
 	}
 	d := testDeps(t)
 	d.Term = termInfo{tty: true, width: 100}
@@ -269,6 +276,15 @@ func TestPCPUWatchSim(t *testing.T) {
 	if !re.MatchString(stdout.String()) {
 		t.Errorf("events: %q", stdout.String())
 	}
+	// -v says each thing once, not on every poll.
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+		if seen[l] {
+			t.Errorf("-v repeats %q:\n%s", l, stderr.String())
+			break
+		}
+		seen[l] = true
+	}
 
 	// JSON lines, ended by the context.
 	var out bytes.Buffer
@@ -295,7 +311,7 @@ func TestPCPUBadInput(t *testing.T) {
 		{[]string{"pcpu-offline", "1", "--via", "magic"}, `xgo: pcpu-offline: --via: unknown hotplug path "magic" (want hypercall or sysfs)`},
 		{[]string{"pcpu-online", "1", "--evacuate"}, `xgo: pcpu-online: unknown flag --evacuate`},
 		{[]string{"pcpu-list", "x"}, `xgo: pcpu-list: invalid cpu list "x": "x" is not a number`},
-		{[]string{"pcpu-list", "node:64"}, `xgo: pcpu-list: invalid cpu list "node:64": this host has no NUMA node 64 (it has 64)`},
+		{[]string{"pcpu-list", "^3"}, `xgo: pcpu-list: invalid cpu list "^3": the cpu list selects no cpu`},
 		{[]string{"pcpu-watch", "--count", "-1"}, `xgo: pcpu-watch: --count -1: the count cannot be negative`},
 		{[]string{"pcpu-watch", "--interval", "0s"}, `xgo: pcpu-watch: --interval 0s: the interval must be positive`},
 		{[]string{"pcpu-watch", "extra"}, `xgo: pcpu-watch: unexpected argument "extra"`},

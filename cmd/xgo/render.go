@@ -72,7 +72,8 @@ func (r *renderer) render(v any) error {
 	if r.quiet {
 		q, ok := v.(quietView)
 		if !ok {
-			return nil
+			// Printing nothing would look like an empty result.
+			return usagef("-q/--quiet: this command prints no identifiers (use -o json or -o yaml in scripts)")
 		}
 		var b strings.Builder
 		for _, id := range q.quietIDs() {

@@ -88,6 +88,11 @@ func (o *SchedOutput) quietIDs() []string {
 	for _, d := range o.Domains {
 		ids = append(ids, strconv.Itoa(int(d.ID)))
 	}
+	if len(ids) == 0 { // -s: the pools whose parameters were printed
+		for _, p := range o.Pools {
+			ids = append(ids, p.Name)
+		}
+	}
 	return ids
 }
 
@@ -671,7 +676,7 @@ func runSchedRTDS(c *cli.Context, e *env) error {
 			var ids []uint32
 			for _, v := range vcpus {
 				if v > int64(d.MaxVCPUID) {
-					return renderPartial(e, out, poolErr(cmd, &sched.InvalidError{Param: "vcpu", Value: fmt.Sprint(v), Reason: fmt.Sprintf("domain %s has vCPUs 0-%d", d.Label(), d.MaxVCPUID)}))
+					return renderPartial(e, out, poolErr(cmd, &sched.InvalidError{Param: "vcpu", Value: fmt.Sprint(v), Reason: fmt.Sprintf("domain %s has vCPUs 0-%d", d.Label(), d.MaxVCPUID), Host: true}))
 				}
 				ids = append(ids, uint32(v))
 			}

@@ -21,8 +21,11 @@ const simEnvVar = "XGO_SIM"
 
 // applySimEnv lets $XGO_SIM select the simulated host when the command
 // line did not.
+// --sim=STATE wins over it; a bare --sim takes its state file from it
+// too, so that following examples with XGO_SIM set never acts on another
+// host.
 func applySimEnv(e *env, g *globalOptions) {
-	if g.Sim {
+	if g.Sim && g.SimState != "" {
 		return
 	}
 	if f := e.getenv(simEnvVar); f != "" {
@@ -52,11 +55,16 @@ func (e *env) openSim(save bool) (*xensim.Sim, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if s.Booted() {
+		// Not silently: a mistyped path or a failed "sim init --spec"
+		// would otherwise act on a host nobody asked for.
+		e.warnOncef("no simulated host at %s: using a new default host (\"xgo sim init\" creates one)", s.Path())
+	}
 	save = save && !e.global.DryRun
 	if save {
-		e.logf("simulated host %s (saved when the command ends)", s.Path())
+		e.logOncef("simulated host %s (saved when the command ends)", s.Path())
 	} else {
-		e.logf("simulated host %s (read only)", s.Path())
+		e.logOncef("simulated host %s (read only)", s.Path())
 	}
 	release := func() error {
 		if save {

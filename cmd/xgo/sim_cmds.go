@@ -25,9 +25,9 @@ func simCommand(e *env) *cli.Command {
 		Usage:    "Create, reset, inspect and inject faults into the simulated Xen host of --sim",
 		Description: `The simulated host is a model of a Xen 4.17 host (its CPUs, cpupools,
 schedulers, domains and XenStore) kept in one state file. Every xgo
-command acts on it instead of this machine when given --sim (the default
-state file, ~/.local/state/xgo/sim.yaml), --sim=STATE, or when XGO_SIM=STATE
-is set. Commands that change the host save it when they end; others leave
+command acts on it instead of this machine when given --sim=STATE, --sim
+(the file XGO_SIM names, else ~/.local/state/xgo/sim.yaml), or when
+XGO_SIM=STATE is set. Commands that change the host save it when they end; others leave
 the file as it was. Concurrent xgo processes take turns on it.
 
 docs/sim.md describes the model, the spec format and the rules it follows.
@@ -86,7 +86,11 @@ EXAMPLES:
 			case lab:
 				spec, from = xensim.LabSpec(), "the lab spec"
 			case file != "":
-				s, err := xensim.LoadSpec(file)
+				data, err := readInputFile("sim init", "spec file", file, nil)
+				if err != nil {
+					return err
+				}
+				s, err := xensim.ParseSpec(data, file)
 				if err != nil {
 					var se *xensim.SpecError
 					if errors.As(err, &se) {
@@ -313,7 +317,7 @@ func writeFaults(w io.Writer, t termInfo, faults []xensim.Fault, commits int) er
 	}
 	var rows [][]string
 	for _, f := range faults {
-		rows = append(rows, []string{string(f.Op), f.ErrnoName, faultWhen(f.Permanent, f.Count)})
+		rows = append(rows, []string{string(f.Op), f.ErrnoName, faultWhen(f)})
 	}
 	if commits > 0 {
 		when := "next commit"
@@ -325,14 +329,23 @@ func writeFaults(w io.Writer, t termInfo, faults []xensim.Fault, commits int) er
 	return writeRows(w, t, []string{"FAULT", "ERRNO", "WHEN"}, rows)
 }
 
-func faultWhen(always bool, n int) string {
-	if always {
-		return "always"
+func faultWhen(f xensim.Fault) string {
+	var w string
+	switch {
+	case f.Permanent:
+		w = "always"
+	case f.Count == 1:
+		w = "next attempt"
+	default:
+		w = "next " + strconv.Itoa(f.Count) + " attempts"
 	}
-	if n == 1 {
-		return "next attempt"
+	if f.After > 0 {
+		w = "after " + strconv.Itoa(f.After) + " that succeed, " + w
 	}
-	return "next " + strconv.Itoa(n) + " attempts"
+	if f.RunOnly {
+		w += ", on the host only (not in batch plans)"
+	}
+	return w
 }
 
 // ---------------------------------------------------------------- fault
@@ -361,6 +374,9 @@ func (o *SimFaultsOutput) quietIDs() []string {
 	var ids []string
 	for _, f := range o.Faults {
 		ids = append(ids, string(f.Op))
+	}
+	if o.XenstoreCommitFailures > 0 {
+		ids = append(ids, "xenstore-commit")
 	}
 	return ids
 }
@@ -408,19 +424,26 @@ func simFaultOpCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "op",
 		Usage:     "Make a hypercall fail with an errno, the next N times or always",
-		ArgsUsage: "<op> <errno> [-n N | --always]",
+		ArgsUsage: "<op> <errno> [-n N | --always] [--after N] [--run-only]",
 		Description: `Makes the operation OP fail with ERRNO: the next N attempts (-n,
 default 1) or every attempt until cleared (--always). It replaces a
-fault OP had.
+fault OP had. --after N lets N attempts succeed first, so that a
+command fails midway (and rolls back); --run-only keeps the fault out of
+the simulated copy that "xgo batch plan" and "batch run" check a file
+on, so the plan passes and the run fails, as when the host changes
+between the two.
 
 ` + faultOpsHelp + `
 
 EXAMPLES:
    xgo sim fault op rmcpu EAGAIN --always
-   xgo sim fault op "sysctl cpu_hotplug offline" EBUSY -n 2`,
+   xgo sim fault op "sysctl cpu_hotplug offline" EBUSY -n 2
+   xgo sim fault op addcpu EBUSY --after 1 --always --run-only`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "count", Aliases: []string{"n"}, Value: 1, Usage: "fail the next `N` attempts"},
 			&cli.BoolFlag{Name: "always", Usage: "fail every attempt until cleared", DisableDefaultText: true},
+			&cli.IntFlag{Name: "after", Usage: "let `N` attempts succeed before failing"},
+			&cli.BoolFlag{Name: "run-only", Usage: "fail on the host only, not on the copy batch plans check", DisableDefaultText: true},
 		},
 		Action: func(c *cli.Context) error {
 			args, err := checkArgs(c, 2, 2)
@@ -442,11 +465,16 @@ EXAMPLES:
 			if n < 1 {
 				return usagef("sim fault op: -n %d: the count must be at least 1", n)
 			}
+			after := c.Int("after")
+			if after < 0 {
+				return usagef("sim fault op: --after %d: the count cannot be negative", after)
+			}
+			f := xensim.Fault{Op: op, Errno: errno, Count: n, Permanent: always, After: after, RunOnly: c.Bool("run-only")}
+			if always {
+				f.Count = 0
+			}
 			return e.changeFaults(func(s *xensim.Sim) error {
-				if always {
-					return s.Host().FailAlways(op, errno)
-				}
-				return s.Host().FailNext(op, errno, n)
+				return s.Host().AddFault(f)
 			})
 		},
 	}

@@ -234,6 +234,16 @@ func TestSimSelection(t *testing.T) {
 	if r := runXgo(t, d, "pcpu-list", "-q"); r.code != 0 || r.stdout != "0\n1\n2\n3\n" {
 		t.Errorf("pcpu-list with XGO_SIM: %+v", r)
 	}
+	// A bare --sim with XGO_SIM set acts on XGO_SIM's host, not on the
+	// default one: the lab host a (4 cpus), not the 16 of the default.
+	for _, line := range [][]string{{"--sim", "pcpu-list", "-q"}, {"pcpu-list", "--sim", "-q"}} {
+		if r := runXgo(t, d, line...); r.code != 0 || r.stdout != "0\n1\n2\n3\n" {
+			t.Errorf("xgo %q with XGO_SIM: %+v", line, r)
+		}
+	}
+	if r := runXgo(t, d, "--sim", "sim", "init", "-q"); r.code != 0 || r.stdout != a+"\n" {
+		t.Errorf("--sim sim init with XGO_SIM: %+v", r)
+	}
 }
 
 // TestNoXenOneLine: without --sim on a machine with no Xen, every command
@@ -399,5 +409,32 @@ func TestSimShowStranded(t *testing.T) {
 	runXgo(t, d, "sim", "reset")
 	if r := runXgo(t, d, "sim", "show", "-o", "json"); strings.Contains(r.stdout, `"stranded"`) {
 		t.Errorf("after sim reset: %+v", r)
+	}
+}
+
+// TestSimMissingStateWarns: a command on a state file that does not
+// exist (a mistyped path, a failed "sim init --spec") says so, naming
+// the file, once, instead of silently acting on a new default host.
+func TestSimMissingStateWarns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "typo.yaml")
+	d := testDeps(t)
+	if r := runXgo(t, d, "--sim="+state, "sim", "init", "--spec", filepath.Join(dir, "nosuch.yaml")); r.code != exitUsage {
+		t.Fatalf("sim init --spec of a missing file: %+v", r)
+	}
+	want := "xgo: warning: no simulated host at " + state + ": using a new default host (\"xgo sim init\" creates one)\n"
+	for _, args := range [][]string{{"pcpu-list", "-q"}, {"-v", "cpupool-list"}} {
+		_ = os.Remove(state)
+		r := runXgo(t, d, append([]string{"--sim=" + state}, args...)...)
+		if strings.Count(r.stderr, "no simulated host") != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("xgo %q on a missing state file: %+v", args, r)
+		}
+	}
+	if r := runXgo(t, d, "--sim="+state, "sim", "init"); r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Errorf("sim init: %+v", r)
+	}
+	if r := runXgo(t, d, "--sim="+state, "pcpu-list", "-q"); r.code != 0 || r.stderr != "" {
+		t.Errorf("pcpu-list after sim init: %+v", r)
 	}
 }

@@ -515,7 +515,7 @@ func TestXenstoreBadInput(t *testing.T) {
 		{[]string{"xenstore", "ls", "/a/"}, `xgo: invalid xenstore path "/a/": ends with "/"`},
 		{[]string{"xenstore", "ls", "--bogus"}, `xgo: xenstore ls: unknown flag --bogus`},
 		{[]string{"xenstore", "ls", "-fz"}, `xgo: xenstore ls: unknown flag -fz`},
-		{[]string{"xenstore", "bogus"}, `xgo: unknown command "bogus" for "xgo xenstore" (see "xgo help xenstore")`},
+		{[]string{"xenstore", "bogus"}, `xgo: unknown command "bogus" for "xgo xenstore" (want ls, read, write, rm, mkdir, watch, perms, chmod; see "xgo help xenstore")`},
 		{[]string{"xenstore", "write", "/a"}, `xgo: xenstore write: missing argument (usage: xgo xenstore write <path> <value> [<path> <value>]...)`},
 		{[]string{"xenstore", "write", "/a", "1", "/b"}, `xgo: xenstore write: no value for path "/b"`},
 		{[]string{"xenstore", "write", "/a", "1", "/b c", "2"}, `xgo: invalid xenstore path "/b c": character ' ' at offset 2 is not allowed (allowed: A-Z a-z 0-9 - / _ @)`},
@@ -565,6 +565,7 @@ func TestXenstoreSim(t *testing.T) {
 		t.Error("--sim dialed the real XenStore")
 		return nil, os.ErrNotExist
 	}
+	mustXgo(t, d, sim, "sim", "init")
 	mustXgo(t, d, sim, "xenstore", "write", "/tool/demo/a", "1", "/tool/demo/b", "2")
 	before, err := os.ReadFile(state)
 	if err != nil {

@@ -1,0 +1,89 @@
+// Package yamlerr places yaml.v3 syntax errors at the right line and
+// column of the file, for the messages of batch files and simulator
+// specs. It imports nothing of the module.
+package yamlerr
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// yamlLine finds "line N" in a yaml.v3 syntax error.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// At places a yaml.v3 syntax error in data. yaml.v3 gives the
+// line of a scanner error, but for a parser error ("did not find
+// expected ...") the 0-based line of the construct it was parsing, one
+// too few: an unclosed "[" or "{" on line 3 came out as line 2. An
+// unclosed bracket is found and named where it opens; other parser
+// errors get the line the construct starts on.
+func At(data []byte, err error) (line, col int, msg string) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	line, col = 1, 1
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return line, col, msg
+	}
+	line, _ = strconv.Atoi(m[1])
+	msg = m[2]
+	if !strings.HasPrefix(msg, "did not find expected") {
+		return max(line, 1), col, msg // a scanner error: the line is right
+	}
+	if l, c, open, ok := unclosedBracket(data); ok {
+		return l, c, fmt.Sprintf("%q is not closed: %s", string(open), msg)
+	}
+	return line + 1, col, msg
+}
+
+// unclosedBracket finds the first flow "[" or "{" of data that is never
+// closed, outside quotes and comments.
+func unclosedBracket(data []byte) (line, col int, open byte, ok bool) {
+	type pos struct {
+		line, col int
+		c         byte
+	}
+	var stack []pos
+	l, c := 1, 0
+	var quote byte
+	comment := false
+	prev := byte('\n')
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		c++
+		switch {
+		case b == '\n':
+			l, c, comment = l+1, 0, false // a quoted scalar may go on
+		case comment:
+		case quote != 0:
+			switch {
+			case quote == '"' && b == '\\':
+				i++
+				c++
+			case b == quote && quote == '\'' && i+1 < len(data) && data[i+1] == '\'':
+				i++
+				c++
+			case b == quote:
+				quote = 0
+			}
+		case b == '#' && (prev == ' ' || prev == '\t' || prev == '\n'):
+			comment = true
+		case b == '"' || b == '\'':
+			quote = b
+		case b == '[' || b == '{':
+			stack = append(stack, pos{l, c, b})
+		case (b == ']' || b == '}') && len(stack) > 0:
+			top := stack[len(stack)-1]
+			if top.c == '[' && b != ']' || top.c == '{' && b != '}' {
+				return top.line, top.col, top.c, true // closed by the wrong one
+			}
+			stack = stack[:len(stack)-1]
+		}
+		prev = b
+	}
+	if len(stack) == 0 {
+		return 0, 0, 0, false
+	}
+	return stack[0].line, stack[0].col, stack[0].c, true
+}

@@ -56,9 +56,12 @@ func (e *env) openSim(save bool) (*xensim.Sim, func() error, error) {
 		return nil, nil, err
 	}
 	if s.Booted() {
-		// Not silently: a mistyped path or a failed "sim init --spec"
-		// would otherwise act on a host nobody asked for.
-		e.warnOncef("no simulated host at %s: using a new default host (\"xgo sim init\" creates one)", s.Path())
+		// Only "xgo sim init" makes a host: a mistyped path or a failed
+		// "sim init --spec" would otherwise act on a host nobody asked
+		// for. Like any file named on the line that cannot be read, a
+		// usage error.
+		_ = s.Discard()
+		return nil, nil, usagef("no simulated host at %s: create one with \"xgo --sim=%s sim init\"", cutArg(path), cutArg(path))
 	}
 	save = save && !e.global.DryRun
 	if save {

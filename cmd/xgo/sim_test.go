@@ -58,9 +58,9 @@ func TestSimInitShowReset(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "host.yaml")
 	d := simEnvDeps(t, path)
 
-	// show before init: the default host, not written.
+	// show before init: only sim init makes a host (issue #19, item 7).
 	r := runXgo(t, d, "sim", "show")
-	if r.code != 0 || !strings.Contains(r.stdout, "(not created yet: the default host)") || !strings.Contains(r.stdout, "16 present") {
+	if r.code != exitUsage || !strings.Contains(r.stderr, "no simulated host at "+path) {
 		t.Fatalf("show before init: %+v", r)
 	}
 	if _, err := os.Stat(path); err == nil {
@@ -415,7 +415,7 @@ func TestSimShowStranded(t *testing.T) {
 // TestSimMissingStateWarns: a command on a state file that does not
 // exist (a mistyped path, a failed "sim init --spec") says so, naming
 // the file, once, instead of silently acting on a new default host.
-func TestSimMissingStateWarns(t *testing.T) {
+func TestSimMissingStateRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	state := filepath.Join(dir, "typo.yaml")
@@ -423,12 +423,14 @@ func TestSimMissingStateWarns(t *testing.T) {
 	if r := runXgo(t, d, "--sim="+state, "sim", "init", "--spec", filepath.Join(dir, "nosuch.yaml")); r.code != exitUsage {
 		t.Fatalf("sim init --spec of a missing file: %+v", r)
 	}
-	want := "xgo: warning: no simulated host at " + state + ": using a new default host (\"xgo sim init\" creates one)\n"
-	for _, args := range [][]string{{"pcpu-list", "-q"}, {"-v", "cpupool-list"}} {
-		_ = os.Remove(state)
+	want := "xgo: no simulated host at " + state + ": create one with \"xgo --sim=" + state + " sim init\"\n"
+	for _, args := range [][]string{{"pcpu-list", "-q"}, {"-v", "cpupool-list"}, {"sim", "show"}, {"xenstore", "write", "/a", "1"}} {
 		r := runXgo(t, d, append([]string{"--sim=" + state}, args...)...)
-		if strings.Count(r.stderr, "no simulated host") != 1 || !strings.Contains(r.stderr, want) {
+		if r.code != exitUsage || !strings.HasSuffix(r.stderr, want) || r.stdout != "" {
 			t.Errorf("xgo %q on a missing state file: %+v", args, r)
+		}
+		if _, err := os.Stat(state); err == nil {
+			t.Fatalf("xgo %q created the state file", args)
 		}
 	}
 	if r := runXgo(t, d, "--sim="+state, "sim", "init"); r.code != 0 || strings.Contains(r.stderr, "warning") {

@@ -48,6 +48,9 @@ func TestVsndBackendSim(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	state := filepath.Join(dir, "sim.yaml")
+	if r := runXgo(t, testDeps(t), "--sim="+state, "sim", "init"); r.code != 0 {
+		t.Fatalf("sim init: %+v", r)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var beErr bytes.Buffer
 	done := make(chan int, 1)
@@ -83,6 +86,9 @@ func TestVsndDetachSimWithBackend(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	state := filepath.Join(dir, "sim.yaml")
+	if r := runXgo(t, testDeps(t), "--sim="+state, "sim", "init"); r.code != 0 {
+		t.Fatalf("sim init: %+v", r)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var beErr bytes.Buffer

@@ -47,9 +47,13 @@ if [ -n "$scripts" ]; then
 	echo "deb-check: the package has maintainer scripts: $scripts" >&2
 	exit 1
 fi
+# Only "sim init" makes a simulated host; every other command refuses a
+# missing state file.
 if [ "$(id -u)" = 0 ]; then
+	chroot "$root" /usr/sbin/xgo --sim=/tmp/host.state sim init >/dev/null
 	out=$(chroot "$root" /usr/sbin/xgo --sim=/tmp/host.state pcpu-list)
 else
+	"$root/usr/sbin/xgo" --sim="$root/tmp/host.state" sim init >/dev/null
 	out=$("$root/usr/sbin/xgo" --sim="$root/tmp/host.state" pcpu-list)
 fi
 echo "$out" | head -3

@@ -316,3 +316,7 @@ func paramKVs(p sound.Params) []any {
 	}
 	return kvs
 }
+
+// CardNode writes a card in the form of vsnd-attach --file, as a batch
+// file's vsnd-attach step has it (package layout writes cards so too).
+func CardNode(c *sound.Card) *yaml.Node { return cardNode(c) }

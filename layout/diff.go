@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,7 +112,9 @@ type differ struct {
 }
 
 func (d *differ) step(op string, kvs ...any) int {
-	d.plan.steps = append(d.plan.steps, mapping(op, mapping(kvs...)))
+	st := mapping(op, mapping(kvs...))
+	st.Style = 0 // one step per line: "- op: {args}"
+	d.plan.steps = append(d.plan.steps, st)
 	return len(d.plan.steps)
 }
 
@@ -222,8 +225,25 @@ func diff(l *live, f *File, opts Options) (*Plan, error) {
 		}
 	}
 
-	// 2. Pool-0's name.
+	// 2. Pool-0's name. A pool the file does not list that has the name
+	// is destroyed with Prune: it gives up the name first.
 	if wantP0 != nil && wantP0.Name != p0.name {
+		for i := range l.pools {
+			lp := &l.pools[i]
+			if lp.ID == 0 || lp.name != wantP0.Name || d.listed(lp) {
+				continue
+			}
+			if !opts.Prune {
+				return nil, d.errAt(wantP0.Pos, "pool %q (Pool-0): the name is used by cpupool %d, which the file does not list (list it under another name, or remove it with --prune)", wantP0.Name, lp.ID)
+			}
+			tmp := fmt.Sprintf("%s-pruned-%d", lp.name, lp.ID)
+			n := d.step("cpupool-rename", "pool", lp.name, "name", tmp)
+			d.change(Change{Kind: "pool", Name: lp.name, Action: "rename", Field: "name", Have: lp.name, Want: tmp, Step: n})
+			d.cpus[tmp], d.ndom[tmp] = d.cpus[lp.name], d.ndom[lp.name]
+			delete(d.cpus, lp.name)
+			delete(d.ndom, lp.name)
+			lp.name = tmp
+		}
 		n := d.step("cpupool-rename", "pool", p0.name, "name", wantP0.Name)
 		d.change(Change{Kind: "pool", Name: wantP0.Name, Action: "rename", Field: "name", Have: p0.name, Want: wantP0.Name, Step: n})
 		d.cpus[wantP0.Name], d.ndom[wantP0.Name] = d.cpus[p0.name], d.ndom[p0.name]
@@ -252,46 +272,19 @@ func diff(l *live, f *File, opts Options) (*Plan, error) {
 		}
 	}
 
-	// 4. CPUs into the pools that want them; moves that would empty a
-	// pool that has domains wait until the domains have left.
-	var deferred []func()
-	for _, p := range f.Pools {
-		w, ok := wantCPUs[p]
-		if !ok {
-			continue
-		}
-		need := w.Diff(d.cpus[p.Name])
-		var now, later cpuset.Set
-		for _, c := range need.IDs() {
-			from := d.poolOf(c)
-			if from != "" && d.ndom[from] > 0 && d.cpus[from].Remove(c).IsEmpty() {
-				later = later.Add(c)
-				continue
-			}
-			now = now.Add(c)
-			if from != "" {
-				d.cpus[from] = d.cpus[from].Remove(c)
-			}
-			d.cpus[p.Name] = d.cpus[p.Name].Add(c)
-		}
-		if !now.IsEmpty() {
-			d.move(p.Name, now)
-		}
-		if !later.IsEmpty() {
-			name := p.Name
-			deferred = append(deferred, func() { d.move(name, later) })
-		}
-	}
-
-	// 5. Domains into their pools.
+	// 4. Domains and CPUs into their pools, in rounds: a domain moves
+	// once its new pool has CPUs, a CPU once taking it leaves its pool
+	// a CPU or no domain.
 	type domWant struct {
 		fd    *Domain
 		ld    *liveDomain
+		from  string // the pool it is in
 		pool  string // the pool it ends in
 		sched hypercall.Scheduler
 		moved bool
 	}
-	var dws []domWant
+	var dws []*domWant
+	var migrating []*domWant
 	for _, fd := range f.Domains {
 		ld := l.domain(fd.Name)
 		if ld == nil {
@@ -303,27 +296,91 @@ func diff(l *live, f *File, opts Options) (*Plan, error) {
 		}
 		cur := l.pool(ld.Pool)
 		curName := d.renamed(cur.name, cur.ID)
-		dw := domWant{fd: fd, ld: ld, pool: curName, sched: cur.Scheduler}
+		dw := &domWant{fd: fd, ld: ld, from: curName, pool: curName, sched: cur.Scheduler}
 		if fd.Pool != "" && fd.Pool != curName {
-			n := d.step("cpupool-migrate", "domain", fd.Name, "pool", fd.Pool)
-			d.change(Change{Kind: "domain", Name: fd.Name, Action: "migrate", Field: "pool", Have: curName, Want: fd.Pool, Step: n})
-			d.ndom[curName]--
-			d.ndom[fd.Pool]++
 			dw.pool, dw.moved = fd.Pool, true
+			migrating = append(migrating, dw)
 		}
 		if s, ok := d.schedOf(dw.pool); ok {
 			dw.sched = s
 		}
-		if d.freshPo[dw.pool] {
+		if d.freshPo[dw.pool] && !(dw.pool == curName && credits(cur.Scheduler) && credits(dw.sched)) {
+			// A new pool, or one switched to another scheduler: the
+			// domain's parameters are the new scheduler's defaults
+			// (between credit and credit2, set-sched keeps weight and
+			// cap).
 			dw.moved = true
 		}
 		dws = append(dws, dw)
 	}
-
-	// 6. The moves that waited, CPUs out of pools, CPUs offline.
-	for _, fn := range deferred {
-		fn()
+	type want struct {
+		pool string
+		cpus cpuset.Set
 	}
+	var wants []*want
+	for _, p := range f.Pools {
+		if w, ok := wantCPUs[p]; ok {
+			if need := w.Diff(d.cpus[p.Name]); !need.IsEmpty() {
+				wants = append(wants, &want{p.Name, need})
+			}
+		}
+	}
+	migrate := func(dw *domWant) {
+		n := d.step("cpupool-migrate", "domain", dw.fd.Name, "pool", dw.pool)
+		d.change(Change{Kind: "domain", Name: dw.fd.Name, Action: "migrate", Field: "pool", Have: dw.from, Want: dw.pool, Step: n})
+		d.ndom[dw.from]--
+		d.ndom[dw.pool]++
+	}
+	for force := false; len(wants) > 0 || len(migrating) > 0; {
+		progress := false
+		for _, w := range wants {
+			var now cpuset.Set
+			for _, c := range w.cpus.IDs() {
+				from := d.poolOf(c)
+				if !force && from != "" && d.ndom[from] > 0 && d.cpus[from].Remove(c).IsEmpty() {
+					continue
+				}
+				now = now.Add(c)
+				if from != "" {
+					d.cpus[from] = d.cpus[from].Remove(c)
+				}
+				d.cpus[w.pool] = d.cpus[w.pool].Add(c)
+			}
+			if !now.IsEmpty() {
+				d.move(w.pool, now)
+				w.cpus = w.cpus.Diff(now)
+				progress = true
+			}
+		}
+		wants = slices.DeleteFunc(wants, func(w *want) bool { return w.cpus.IsEmpty() })
+		var left []*domWant
+		for _, dw := range migrating {
+			if !force && d.cpus[dw.pool].IsEmpty() {
+				left = append(left, dw)
+				continue
+			}
+			migrate(dw)
+			progress = true
+		}
+		migrating = left
+		if !progress && !force {
+			// Stuck: domains wait for CPUs their own pool must keep
+			// for them. They wait in Pool-0, which always has CPU 0.
+			for _, dw := range migrating {
+				if dw.from != d.name0 {
+					to := dw.pool
+					dw.pool = d.name0
+					migrate(dw)
+					dw.from, dw.pool = d.name0, to
+					progress = true
+				}
+			}
+		}
+		// Still stuck: emit the rest as they are, for the plan to explain.
+		force = !progress
+	}
+
+	// 6. CPUs out of pools, CPUs offline.
 	for _, p := range f.Pools {
 		w, ok := wantCPUs[p]
 		if !ok {
@@ -612,4 +669,8 @@ func (l *live) backendName(q string) string {
 		return d.name
 	}
 	return q
+}
+
+func credits(s hypercall.Scheduler) bool {
+	return s == hypercall.SchedCredit || s == hypercall.SchedCredit2
 }

@@ -75,21 +75,21 @@ func decode(t *testing.T, src string) *File {
 
 func TestDecodeErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"":                                      "host.yaml:1:1: empty file",
-		"version: 2\n":                          "host.yaml:1:10: version \"2\": this xgo reads version 1",
-		"pools: []\n":                           "host.yaml:1:1: no version key",
-		"version: 1\nbogus: 1\n":                "host.yaml:2:1: layout: unknown key \"bogus\" (want version, offline-cpus, pools, domains)",
-		"version: 1\npools:\n  - {name: rt, shed: credit}\n": "host.yaml:3:16: pool 1: unknown key \"shed\"",
-		"version: 1\npools:\n  - {name: rt, sched: bogus}\n": "host.yaml:3:23: pool 1: sched:",
-		"version: 1\npools:\n  - {name: rt, id: 1}\n":        "host.yaml:3:20: pool 1: id: only 0 (Pool-0) may be given",
-		"version: 1\npools:\n  - {name: rt, cpus: \"2-\"}\n":  "host.yaml:3:22: pool 1: cpus:",
-		"version: 1\npools:\n  - {name: rt}\n  - {name: rt}\n": "host.yaml:4:5: pool \"rt\" listed twice",
+		"":                       "host.yaml:1:1: empty file",
+		"version: 2\n":           "host.yaml:1:10: version \"2\": this xgo reads version 1",
+		"pools: []\n":            "host.yaml:1:1: no version key",
+		"version: 1\nbogus: 1\n": "host.yaml:2:1: layout: unknown key \"bogus\" (want version, offline-cpus, pools, domains)",
+		"version: 1\npools:\n  - {name: rt, shed: credit}\n":                           "host.yaml:3:16: pool 1: unknown key \"shed\"",
+		"version: 1\npools:\n  - {name: rt, sched: bogus}\n":                           "host.yaml:3:23: pool 1: sched:",
+		"version: 1\npools:\n  - {name: rt, id: 1}\n":                                  "host.yaml:3:20: pool 1: id: only 0 (Pool-0) may be given",
+		"version: 1\npools:\n  - {name: rt, cpus: \"2-\"}\n":                           "host.yaml:3:22: pool 1: cpus:",
+		"version: 1\npools:\n  - {name: rt}\n  - {name: rt}\n":                         "host.yaml:4:5: pool \"rt\" listed twice",
 		"version: 1\npools:\n  - {name: rt, sched: credit2, params: {tslice_ms: 5}}\n": "host.yaml:3:40: pool 1: params:",
-		"version: 1\ndomains:\n  - {name: d, weight: 0}\n":                            "host.yaml:3:23: domain 1: weight: want a whole number from 1 to 65535",
-		"version: 1\ndomains:\n  - {name: d, rtds: [{period: 10, budget: 20}]}\n":    "host.yaml:3:22: domain 1: rtds 1: budget: must not be longer",
-		"version: 1\ndomains:\n  - {name: d, vsnd: [{card: {pcms: []}}]}\n":           "host.yaml:3:29: domain 1: vsnd 1: card:",
-		"version: 1\noffline-cpus: 3\n---\nversion: 1\n":                                "a second YAML document",
-		"version: 1\npools: {name: rt}\n":                                               "host.yaml:2:8: pools: want a list",
+		"version: 1\ndomains:\n  - {name: d, weight: 0}\n":                             "host.yaml:3:23: domain 1: weight: want a whole number from 1 to 65535",
+		"version: 1\ndomains:\n  - {name: d, rtds: [{period: 10, budget: 20}]}\n":      "host.yaml:3:22: domain 1: rtds 1: budget: must not be longer",
+		"version: 1\ndomains:\n  - {name: d, vsnd: [{card: {pcms: []}}]}\n":            "host.yaml:3:29: domain 1: vsnd 1: card:",
+		"version: 1\noffline-cpus: 3\n---\nversion: 1\n":                               "a second YAML document",
+		"version: 1\npools: {name: rt}\n":                                              "host.yaml:2:8: pools: want a list",
 	} {
 		_, err := Decode([]byte(src), "host.yaml")
 		if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) {

@@ -2,6 +2,7 @@ package layout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"xgo.dev/xgo/batch"
@@ -76,3 +77,7 @@ func Apply(ctx context.Context, p *Plan, h *batch.Host, sim *xensim.Sim, opts ba
 	}
 	return err
 }
+
+// ErrOutOfSync matches the error of apply --check when the host differs
+// from the file: xgo exits 6 for it.
+var ErrOutOfSync = errors.New("the host differs from the layout")

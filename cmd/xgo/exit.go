@@ -9,6 +9,7 @@ import (
 
 	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/layout"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -75,6 +76,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, batch.ErrRollbackFailed):
 		return exitRollback
+	case errors.Is(err, layout.ErrOutOfSync):
+		return exitWouldChange
 	case errors.As(err, &ue), errors.As(err, &wu):
 		return exitUsage
 	// Not-supported comes first: hypercall reports an interface version

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,5 +124,22 @@ func TestLayoutBadFile(t *testing.T) {
 	twice := writeFile(t, "twice.yaml", "version: 1\noffline-cpus: 15\npools: [{name: Pool-0, cpus: 14-15}]\n")
 	if r := runXgo(t, d, "apply", twice); r.code != exitUsage || !strings.Contains(r.stderr, "twice.yaml:3:30: pool \"Pool-0\": cpu 15 is in offline-cpus too") {
 		t.Errorf("cpu twice: %d %q", r.code, r.stderr)
+	}
+}
+
+// TestSystemdUnitApplies: the boot unit applies the layout file (batch
+// files are not idempotent), and the man page it names exists.
+func TestSystemdUnitApplies(t *testing.T) {
+	t.Parallel()
+	unit, err := os.ReadFile("../../packaging/systemd/xgo-host-layout.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), "\nExecStart=/usr/sbin/xgo apply /etc/xgo/host.yaml\n") || !strings.Contains(string(unit), "man:xgo-apply(1)") {
+		t.Errorf("the unit does not run xgo apply:\n%s", unit)
+	}
+	r := runXgo(t, testDeps(t), "help", "apply")
+	if r.code != 0 || !strings.Contains(r.stdout, "--check") {
+		t.Errorf("help apply: %d %s", r.code, r.stderr)
 	}
 }

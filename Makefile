@@ -11,7 +11,7 @@ SMOKE_FUZZTIME ?= 2s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: help build test vet lint unit fuzz fuzz-smoke bench demo tools clean man completions install deb deb-check
+.PHONY: help build test test-deps ansible-test vet lint unit fuzz fuzz-smoke bench demo tools clean man completions install deb deb-check
 
 # make install: Debian's places below PREFIX (DESTDIR for staging).
 PREFIX        ?= /usr/local
@@ -27,7 +27,7 @@ help: ## list the targets
 build: ## build the static binary bin/xgo
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/xgo ./cmd/xgo
 
-test: vet lint unit fuzz-smoke ## vet, staticcheck, unit tests with -race, fuzz smoke
+test: vet lint unit ansible-test fuzz-smoke ## vet, staticcheck, unit tests with -race, the Ansible collection, fuzz smoke
 	@echo "make test: all host checks passed"
 
 vet: ## go vet, including the lab suite's build tag
@@ -37,8 +37,17 @@ vet: ## go vet, including the lab suite's build tag
 lint: $(STATICCHECK) ## staticcheck
 	$(STATICCHECK) ./...
 
-unit: ## unit tests with the race detector (needs cgo)
+unit: test-deps ## unit tests with the race detector (needs cgo)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+# The Ansible collection's test needs ansible-core, Debian's package.
+SUDO          := $(if $(filter 0,$(shell id -u)),,sudo)
+test-deps: ## install what the tests need from Debian (ansible-core)
+	@command -v ansible-playbook >/dev/null || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ansible-core || \
+		{ $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ansible-core; }; }
+
+ansible-test: test-deps build ## the xgo.xen Ansible collection against localhost on a simulated host
+	scripts/ansible-test.sh bin/xgo
 
 fuzz: ## run every fuzz target for FUZZTIME (30s)
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh

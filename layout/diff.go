@@ -98,6 +98,21 @@ func (p *Plan) Batch() ([]byte, *batch.File, error) {
 // domain the file names is not running.
 var ErrNotRunning = errors.New("domain not running")
 
+// NotRunningError is a domain the file names that is not running, with
+// Options.Strict.
+type NotRunningError struct {
+	File   string
+	Pos    Pos
+	Domain string
+}
+
+func (e *NotRunningError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: domain %q is not running (--strict)", e.File, e.Pos.Line, e.Pos.Col, e.Domain)
+}
+
+// Is makes a NotRunningError match ErrNotRunning.
+func (e *NotRunningError) Is(target error) bool { return target == ErrNotRunning }
+
 type differ struct {
 	f    *File
 	l    *live
@@ -289,7 +304,7 @@ func diff(l *live, f *File, opts Options) (*Plan, error) {
 		ld := l.domain(fd.Name)
 		if ld == nil {
 			if opts.Strict {
-				return nil, fmt.Errorf("%w: %s", ErrNotRunning, d.errAt(fd.Pos, "domain %q is not running", fd.Name))
+				return nil, &NotRunningError{File: f.Name, Pos: fd.Pos, Domain: fd.Name}
 			}
 			d.plan.Warnings = append(d.plan.Warnings, fmt.Sprintf("%s:%d:%d: domain %q is not running: skipped", f.Name, fd.Line, fd.Col, fd.Name))
 			continue

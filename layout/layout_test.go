@@ -146,3 +146,38 @@ domains:
 		}
 	}
 }
+
+// TestCardsComparedByTheAdminsRecord: what a guest writes into its own
+// frontend directory changes neither the diff nor what prune removes;
+// the admin's record below the backend is what is compared.
+func TestCardsComparedByTheAdminsRecord(t *testing.T) {
+	s := newSim(t)
+	h := hostOf(t, s)
+	f := decode(t, "version: 1\ndomains:\n  - name: domu1\n    vsnd:\n      - card:"+strings.ReplaceAll(card, "\n", "\n  ")+"\n")
+	apply(t, s, h, f, Options{})
+	guest, err := s.XenStoreAs(1)
+	must(t, err)
+	defer guest.Close()
+	fe := "/local/domain/1/device/vsnd/0"
+	for k, v := range map[string]string{"short-name": "Owned", "0/0/unique-id": "wav:evil.wav", "0/0/type": "c"} {
+		must(t, guest.Write(ctx(t), fe+"/"+k, []byte(v)))
+	}
+	p, err := Diff(ctx(t), h, f, Options{Prune: true})
+	must(t, err)
+	if !p.InSync() {
+		t.Errorf("the guest's edits make a difference: %v", p.Changes)
+	}
+	// A file asking for the guest's version of the card does not match
+	// the admin's record: it would be attached, and prune would detach
+	// the admin's card.
+	evil := decode(t, "version: 1\ndomains:\n  - name: domu1\n    vsnd:\n      - card: {short-name: Owned, pcms: [{name: Analog, streams: [{unique-id: \"wav:evil.wav\", type: c}]}]}\n")
+	p, err = Diff(ctx(t), h, evil, Options{Prune: true})
+	must(t, err)
+	var got []string
+	for _, c := range p.Changes {
+		got = append(got, c.String())
+	}
+	if strings.Join(got, "; ") != `vsnd domu1: detach devid 0 card "Main"; vsnd domu1: attach card "Owned"` {
+		t.Errorf("changes: %v", got)
+	}
+}

@@ -42,14 +42,6 @@ func hostOf(t *testing.T, s *xensim.Sim) *batch.Host {
 	return &batch.Host{HV: s.Host(), XS: xs}
 }
 
-func runBatch(t *testing.T, h *batch.Host, src string) {
-	t.Helper()
-	f, err := batch.Decode([]byte(src), "setup.yaml")
-	must(t, err)
-	_, err = batch.Run(ctx(t), f, h, batch.RunOptions{})
-	must(t, err)
-}
-
 // apply diffs h against f and applies the steps; it returns the plan.
 func apply(t *testing.T, s *xensim.Sim, h *batch.Host, f *File, opts Options) *Plan {
 	t.Helper()

@@ -102,13 +102,6 @@ func (l *limitedGrants) release(domid uint32, n int) {
 	l.mu.Unlock()
 }
 
-// mapped is how many pages of domid are mapped now.
-func (l *limitedGrants) mapped(domid uint32) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.used[domid]
-}
-
 type limitedMapping struct {
 	Mapping
 	l    *limitedGrants

@@ -108,6 +108,7 @@ pools:
   - {name: node0, id: 0, cpus: 0-7, params: {ratelimit_us: 700}}
   - {name: rt, sched: credit, cpus: 8-13, params: {tslice_ms: 10}}
   - {name: spare, sched: rtds, cpus: []}
+  - {name: n1, sched: "null"}
 domains:
   - {name: domu1, pool: rt, weight: 512, cap: 50}
   - name: domu2
@@ -171,5 +172,30 @@ func TestCardsComparedByTheAdminsRecord(t *testing.T) {
 	}
 	if strings.Join(got, "; ") != `vsnd domu1: detach devid 0 card "Main"; vsnd domu1: attach card "Owned"` {
 		t.Errorf("changes: %v", got)
+	}
+}
+
+// TestApplyNodes: cpus given as node:N, the layout of a NUMA split
+// written by hand, applied twice.
+func TestApplyNodes(t *testing.T) {
+	s := newSim(t)
+	h := hostOf(t, s)
+	f := decode(t, `version: 1
+pools:
+  - {name: Pool-node0, id: 0, cpus: "node:0"}
+  - {name: Pool-node1, cpus: "node:1"}
+domains:
+  - {name: domu2, pool: Pool-node1}
+`)
+	if p := apply(t, s, h, f, Options{}); p.InSync() {
+		t.Fatal("nothing to do on a fresh host")
+	}
+	if p := apply(t, s, h, f, Options{Prune: true}); !p.InSync() {
+		t.Errorf("second apply: %v", p.Changes)
+	}
+	l, err := Read(ctx(t), h)
+	must(t, err)
+	if l.Pools[0].Name != "Pool-node0" || l.Pools[1].CPUs.Text != "8-15" || l.Domains[2].Pool != "Pool-node1" {
+		t.Errorf("pools %+v %+v, domu2 in %q", l.Pools[0], l.Pools[1].CPUs, l.Domains[2].Pool)
 	}
 }

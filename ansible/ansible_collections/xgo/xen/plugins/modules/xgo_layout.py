@@ -169,6 +169,9 @@ def main():
         if report.get("steps"):
             result["steps"] = report["steps"]
     if rc != 0:
+        # 5: a step failed and undoing the steps before it failed too,
+        # so the host is partly changed.
+        result["changed"] = rc == 5
         result["stderr"] = err
         module.fail_json(msg=xgo_message(err, "xgo exited with status %d" % rc), **result)
     if report is None:

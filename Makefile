@@ -19,7 +19,7 @@ export CGO_ENABLED ?= 0
 BUILD_TAGS    := urfave_cli_no_docs
 export GOFLAGS := $(strip $(GOFLAGS) -tags=$(BUILD_TAGS))
 
-.PHONY: help build test test-deps vet lint unit fuzz fuzz-smoke bench demo tools clean man completions install deb deb-check
+.PHONY: help build test test-deps ansible-test vet lint unit fuzz fuzz-smoke bench demo tools clean man completions install deb deb-check
 
 # make install: Debian's places below PREFIX (DESTDIR for staging).
 PREFIX        ?= /usr/local
@@ -35,7 +35,7 @@ help: ## list the targets
 build: ## build the static binary bin/xgo
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/xgo ./cmd/xgo
 
-test: test-deps vet lint unit fuzz-smoke ## vet, staticcheck, unit tests with -race, fuzz smoke
+test: test-deps vet lint unit ansible-test fuzz-smoke ## vet, staticcheck, unit tests with -race, the Ansible collection, fuzz smoke
 	@echo "make test: all host checks passed"
 
 vet: ## go vet, including the lab suite's build tag
@@ -45,11 +45,14 @@ vet: ## go vet, including the lab suite's build tag
 lint: $(STATICCHECK) ## staticcheck
 	$(STATICCHECK) ./...
 
-test-deps: ## install what the tests run (tmux, zsh, fish, groff, man) with apt when missing
+test-deps: ## install what the tests run (tmux, zsh, fish, groff, man, ansible-core) with apt when missing
 	scripts/test-deps.sh
 
 unit: test-deps ## unit tests with the race detector (needs cgo)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+ansible-test: test-deps build ## the xgo.xen Ansible collection against localhost on a simulated host
+	scripts/ansible-test.sh bin/xgo
 
 fuzz: ## run every fuzz target for FUZZTIME (30s)
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh

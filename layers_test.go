@@ -22,6 +22,7 @@ var layers = map[string]int{
 	"cmd":        60, // CLI wiring, rendering, exit codes
 	"completion": 50,
 	"batch":      40,
+	"layout":     40, // desired-state files: diff and apply, on top of batch
 	"pcpu":       30,
 	"cpupool":    30,
 	"sched":      30,

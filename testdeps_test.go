@@ -10,10 +10,11 @@ import (
 )
 
 // testTools are the programs the tests run besides go and bash: tmux,
-// zsh and fish for the completion tests, groff and man for the man pages.
+// zsh and fish for the completion tests, groff and man for the man pages,
+// ansible-playbook (Debian's ansible-core) for the Ansible collection's.
 // make test installs them (scripts/test-deps.sh), so a fresh Debian
 // machine passes make test with nothing installed by hand.
-var testTools = map[string]string{"tmux": "tmux", "zsh": "zsh", "fish": "fish", "groff": "groff-base", "man": "man-db"}
+var testTools = map[string]string{"tmux": "tmux", "zsh": "zsh", "fish": "fish", "groff": "groff-base", "man": "man-db", "ansible-playbook": "ansible-core"}
 
 // TestMakeTestInstallsTestTools runs scripts/test-deps.sh against stub
 // apt-get, sudo and id programs on a PATH that holds only them (and the
@@ -41,11 +42,11 @@ func TestMakeTestInstallsTestTools(t *testing.T) {
 		present []string
 		want    string // the apt-get calls, one a line
 	}{
-		{"nothing missing", "1000", []string{"tmux", "zsh", "fish", "groff", "man"}, ""},
-		{"shells missing, not root", "1000", []string{"tmux", "groff", "man"},
+		{"nothing missing", "1000", []string{"tmux", "zsh", "fish", "groff", "man", "ansible-playbook"}, ""},
+		{"shells missing, not root", "1000", []string{"tmux", "groff", "man", "ansible-playbook"},
 			"sudo -n apt-get update -q\nsudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends zsh fish\n"},
 		{"everything missing, root", "0", nil,
-			"apt-get update -q\nenv DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux zsh fish groff-base man-db\n"},
+			"apt-get update -q\nenv DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux zsh fish groff-base man-db ansible-core\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

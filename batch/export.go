@@ -81,11 +81,22 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 		}
 		return nil
 	}
+	// Pool-0 keeps its name: a renamed Pool-0 (cpupool-rename, or the
+	// Pool-node0 of cpupool-numa-split) is renamed first, so the name
+	// Pool-0 is free for a pool that has it now, and guest
+	// configurations naming the pool find it on the rebuilt host.
+	name0 := "Pool-0"
+	for _, p := range pools {
+		if p.ID == 0 && p.Named && p.Name != name0 {
+			add("cpupool-rename", "pool", name0, "name", p.Name)
+			name0 = p.Name
+		}
+	}
 	var inPools cpuset.Set
 	for _, p := range pools {
 		inPools = inPools.Union(p.CPUs)
 		if p.ID == 0 {
-			if err := poolParams(p, "Pool-0"); err != nil {
+			if err := poolParams(p, name0); err != nil {
 				return nil, err
 			}
 			continue
@@ -106,7 +117,7 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 		}
 	}
 	if free := online.Diff(inPools); !free.IsEmpty() {
-		add("cpupool-cpu-remove", "pool", "Pool-0", "cpus", free.String())
+		add("cpupool-cpu-remove", "pool", name0, "cpus", free.String())
 	}
 	byID := map[uint32]cpupool.Pool{}
 	for _, p := range pools {
@@ -305,3 +316,7 @@ func paramKVs(p sound.Params) []any {
 	}
 	return kvs
 }
+
+// CardNode writes a card in the form of vsnd-attach --file, as a batch
+// file's vsnd-attach step has it (package layout writes cards so too).
+func CardNode(c *sound.Card) *yaml.Node { return cardNode(c) }

@@ -51,3 +51,17 @@ func TestSchedulerNotBuilt(t *testing.T) {
 		t.Errorf("execute: %v", err)
 	}
 }
+
+// TestSetSchedToRTDS: a pool switches to a scheduler without pool
+// parameters (rtds here; null likewise) when no parameters are given.
+func TestSetSchedToRTDS(t *testing.T) {
+	e := newEnv(t, testSpec) // built: credit, credit2, rtds
+	e.must(e.m.PlanSetSched(e.ctx, "spare", "rtds", nil))
+	p, err := e.m.Pool(e.ctx, "spare")
+	if err != nil || p.Scheduler != hypercall.SchedRTDS {
+		t.Fatalf("spare after set-sched rtds: %+v %v", p, err)
+	}
+	if _, err := e.m.PlanSetSched(e.ctx, "spare", "rtds", []string{"ratelimit=500"}); err == nil {
+		t.Error("rtds with a ratelimit was not refused")
+	}
+}

@@ -46,8 +46,12 @@ func (m *Manager) PlanSetSched(ctx context.Context, q, schedName string, params 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := change.Apply(sched.DefaultPoolParams(s)); err != nil {
-		return nil, err
+	// rtds and null have no pool parameters to combine (and
+	// ParsePoolParams refused any given for them).
+	if sched.HasPoolParams(s) {
+		if _, err := change.Apply(sched.DefaultPoolParams(s)); err != nil {
+			return nil, err
+		}
 	}
 	h, err := m.readHost(ctx)
 	if err != nil {

@@ -127,8 +127,10 @@ YAML
 	sed 's/^/    /' "$state_dir/broken.yaml"
 	refused batch run "$state_dir/broken.yaml"
 	x cpupool-list
-	heading "The whole layout, as a batch file that recreates it"
+	heading "The whole layout, as a layout file that xgo apply makes a host match"
 	x export
+	"$xgo_bin" export >"$state_dir/layout.yaml"
+	x apply "$state_dir/layout.yaml"
 else
 	echo "(skipped: this build of xgo has no batch command yet)"
 fi

@@ -161,7 +161,7 @@ func newApp(d deps) *cli.App {
 	app.Metadata = map[string]any{"env": e} // for execute's error format
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
 	app.Commands = append(app.Commands, vsndCommands(e)...)
-	app.Commands = append(app.Commands, batchCommand(e), exportCommand(e))
+	app.Commands = append(app.Commands, batchCommand(e), exportCommand(e), diffCommand(e), applyCommand(e))
 	prepareTree(app.Commands, "")
 	guardMutating(e, app.Commands, "")
 	return app

@@ -79,7 +79,7 @@ func TestBatchPlanRunExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); r.code != 0 || err != nil || !rep.OK || len(rep.Steps) != 7 || rep.Steps[6].Status != "done" || rep.SchemaVersion != 1 {
 		t.Fatalf("run: %d %v %s %s", r.code, err, r.stdout, r.stderr)
 	}
-	exp := runXgo(t, d, "export")
+	exp := runXgo(t, d, "export", "--batch")
 	if exp.code != 0 || !strings.Contains(exp.stdout, "sched-credit: {domain: domu1, weight: 512, cap: 50}") {
 		t.Fatalf("export: %d %s %s", exp.code, exp.stdout, exp.stderr)
 	}
@@ -91,10 +91,10 @@ func TestBatchPlanRunExport(t *testing.T) {
 	if r := runXgo(t, d, "batch", "run", "-q", expFile); r.code != 0 {
 		t.Fatalf("run of the export: %s %s", r.stdout, r.stderr)
 	}
-	if again := runXgo(t, d, "export").stdout; again != exp.stdout {
+	if again := runXgo(t, d, "export", "--batch").stdout; again != exp.stdout {
 		t.Errorf("export after reset+run differs:\n%s\n---\n%s", again, exp.stdout)
 	}
-	if j := runXgo(t, d, "export", "-o", "json"); j.code != 0 || !strings.Contains(j.stdout, `"cpupool-create": {`) {
+	if j := runXgo(t, d, "export", "--batch", "-o", "json"); j.code != 0 || !strings.Contains(j.stdout, `"cpupool-create": {`) {
 		t.Errorf("export -o json: %s %s", j.stdout, j.stderr)
 	}
 }

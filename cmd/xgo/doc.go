@@ -34,7 +34,8 @@
 // exit.go maps errors to the documented exit codes in one place: 0 success,
 // 1 this host cannot do it, 2 the command line is wrong on any host, 3
 // permission denied / not dom0 / no Xen, 4 not supported, 5 the host is
-// left partly changed (docs/cli.md states the rule). An error is printed
+// left partly changed, 6 apply --check found the host differs from the
+// layout file (docs/cli.md states the rule). An error is printed
 // as one line, "xgo: ...", on stderr (a JSON object under -o json|yaml);
 // a panic is caught and reported the same way.
 package main

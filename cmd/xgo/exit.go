@@ -12,6 +12,7 @@ import (
 	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/cpupool"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/layout"
 	"xgo.dev/xgo/pcpu"
 	"xgo.dev/xgo/sched"
 	"xgo.dev/xgo/sound"
@@ -27,6 +28,7 @@ const (
 	exitPermission   = 3 // permission denied, not in dom0, no Xen
 	exitNotSupported = 4 // this Xen (or this build of xgo) cannot do it
 	exitRollback     = 5 // failed part-way and the host is left partly changed
+	exitWouldChange  = 6 // apply --check: the host differs from the layout file
 )
 
 // exitCodesHelp is appended to "xgo help".
@@ -40,6 +42,7 @@ const exitCodesHelp = `EXIT STATUS:
    4  not supported by this Xen or by this build of xgo
    5  failed part-way and the host is left partly changed (rolling back
       failed, or some of the cpus were done): look before retrying
+   6  apply --check: the host differs from the layout file (nothing changed)
 `
 
 // usageError is a mistake on the command line. Nothing has been sent to Xen
@@ -106,6 +109,8 @@ func exitCode(err error) int {
 		return exitOK
 	case leftChanged(err):
 		return exitRollback
+	case errors.Is(err, layout.ErrOutOfSync):
+		return exitWouldChange
 	case errors.As(err, &ue), errors.As(err, &wu),
 		// The domain packages' "can never be right" errors: nothing was sent.
 		errors.Is(err, cpupool.ErrInvalid),

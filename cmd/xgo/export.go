@@ -10,25 +10,33 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"xgo.dev/xgo/batch"
+	"xgo.dev/xgo/layout"
 )
 
 func exportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "export",
-		Usage: "Write the host's cpupool, CPU and vsnd layout as a batch file",
-		Description: `Writes the layout of the host as a batch file (YAML; -o json gives the
-same in JSON) that recreates it with "xgo batch run" on a host of the
-same hardware whose CPUs are all online in Pool-0 and whose domains all
-run there: offline CPUs, the other cpupools with their scheduler,
-parameters and CPUs, CPUs in no pool, Pool-0's parameters, which pool
-each domain runs in and its scheduler parameters, and the vsnd cards
-toolstacks gave the domains. Values Xen gives a new pool or domain anyway
-are left out.
+		Usage: "Write the host's cpupool, CPU and vsnd layout as a layout file (or a batch file)",
+		Description: `Writes the layout of the host as a layout file (YAML; -o json gives the
+same in JSON; docs/layout.md): the pCPUs offline, every cpupool with its
+name (Pool-0's included), scheduler, CPUs and parameters, every domain's
+pool and scheduler parameters, and the vsnd cards xgo gave the domains.
+"xgo apply FILE" makes a host match it, and "xgo diff FILE" shows what
+differs.
+
+--batch writes a batch file instead, which recreates the layout with
+"xgo batch run" on a host of the same hardware whose CPUs are all online
+in Pool-0 and whose domains all run there; values Xen gives a new pool
+or domain anyway are left out of it.
 
 EXAMPLES:
-   xgo export > host.yaml
+   xgo export > /etc/xgo/host.yaml
    xgo --sim export
+   xgo export --batch > host-batch.yaml
    xgo export -o json`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "batch", Usage: "write a batch file (xgo batch run) instead of a layout file", DisableDefaultText: true},
+		},
 		Action: func(c *cli.Context) error {
 			if _, err := checkArgs(c, 0, 0); err != nil {
 				return err
@@ -45,7 +53,11 @@ EXAMPLES:
 			if !ok {
 				return errors.New("export: the host's XenStore cannot be reached (pool and domain names live there)")
 			}
-			out, err := batch.Export(c.Context, &batch.Host{HV: h.hv, XS: xs})
+			export := layout.Export
+			if c.Bool("batch") {
+				export = batch.Export
+			}
+			out, err := export(c.Context, &batch.Host{HV: h.hv, XS: xs})
 			if err != nil {
 				return err
 			}

@@ -56,6 +56,8 @@ var outputRuleSamples = map[string][]string{
 	"batch plan":                {"{batch}"},
 	"batch run":                 {"-N", "{batch}"},
 	"export":                    {},
+	"diff":                      {"{layout}"},
+	"apply":                     {"-N", "{layout}"},
 }
 
 // outputRuleSkip are the leaf commands the rule tests do not run, and why.
@@ -90,11 +92,15 @@ func outputRuleLines(t *testing.T) map[string][]string {
 	if err := os.WriteFile(file, []byte("version: 1\nsteps:\n  - cpupool-create: {name: new}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	layoutFile := filepath.Join(t.TempDir(), "l.yaml")
+	if err := os.WriteFile(layoutFile, []byte("version: 1\npools: [{name: new, sched: credit2, cpus: 6}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	lines := map[string][]string{}
 	for name, args := range outputRuleSamples {
 		line := strings.Fields(name)
 		for _, a := range args {
-			line = append(line, strings.ReplaceAll(a, "{batch}", file))
+			line = append(line, strings.NewReplacer("{batch}", file, "{layout}", layoutFile).Replace(a))
 		}
 		lines[name] = line
 	}

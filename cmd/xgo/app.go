@@ -71,20 +71,6 @@ func (e *env) logOncef(format string, args ...any) {
 	e.logf("%s", line)
 }
 
-// warnOncef is warnf for a line a command may reach on every round of a
-// loop: it is printed the first time only.
-func (e *env) warnOncef(format string, args ...any) {
-	line := "warning: " + fmt.Sprintf(format, args...)
-	if e.logged[line] {
-		return
-	}
-	if e.logged == nil {
-		e.logged = map[string]bool{}
-	}
-	e.logged[line] = true
-	e.warnf(format, args...)
-}
-
 // warnf prints a warning line on stderr.
 func (e *env) warnf(format string, args ...any) {
 	fmt.Fprintln(e.Stderr, "xgo: warning: "+oneLine(fmt.Sprintf(format, args...)))

@@ -285,12 +285,14 @@ func (d *decoder) cpus(v *yaml.Node, what string) *CPUList {
 	return &CPUList{Text: list, Pos: Pos{v.Line, v.Column}}
 }
 
-// anyTopology accepts every node: only a list's syntax is checked.
+// anyTopology accepts every node, each with one cpu: only a list's
+// syntax is checked (a node with no cpu would make "node:1" a list that
+// selects nothing, which cpuset refuses).
 type anyTopology struct{}
 
 func (anyTopology) NumCPUs() int                    { return 1 }
 func (anyTopology) NumNodes() int                   { return 1 << 16 }
-func (anyTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Set{}, true }
+func (anyTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Of(0), true }
 
 func (d *decoder) file1(root *yaml.Node) *File {
 	f := &File{Name: d.file}

@@ -105,7 +105,17 @@ def change_line(c):
 
 
 def xgo_message(stderr, fallback):
-    """xgo's one-line error: the last "xgo: " line that is not a warning."""
+    """xgo's one-line error. Under -o json, which the module passes, xgo
+    writes it as a JSON object on stderr ({"schemaVersion": 1, "error":
+    {"status": N, "message": ...}}, docs/cli.md); otherwise it is the last
+    "xgo: " line that is not a warning."""
+    for line in reversed(stderr.splitlines()):
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("error"), dict) and doc["error"].get("message"):
+            return doc["error"]["message"]
     lines = [l for l in stderr.splitlines() if l.startswith("xgo: ") and not l.startswith("xgo: warning: ")]
     if lines:
         return lines[-1][len("xgo: "):]

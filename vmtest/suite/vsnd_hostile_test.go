@@ -97,8 +97,9 @@ var vhTampers = []vhTamper{
 }
 
 // vhGoodRewrites are what the hostile guest writes into the connected
-// card (PCM 0: playback wav:hostile.wav and capture silence; PCM 1:
-// playback with snd_be's alsa<hw:0;0>, the default file): its streams
+// card (PCM 0 "good-main": playback wav:hostile.wav and capture
+// silence; PCM 1 "good-second": playback with snd_be's alsa<hw:0;0>,
+// the default file): its streams
 // aimed at the other guest's file and at dom0's, a forged log line in a
 // name.
 func vhGoodRewrites(other string) [][2]string {
@@ -106,7 +107,7 @@ func vhGoodRewrites(other string) [][2]string {
 		{"0/0/unique-id", "wav:../" + other + "/victim.wav"},
 		{"0/1/unique-id", "wav:../" + other + "/victim.wav"},
 		{"1/0/unique-id", vhTraversal},
-		{"0/name", "main\n" + vhForged},
+		{"0/name", "good-main\n" + vhForged},
 	}
 }
 
@@ -121,10 +122,11 @@ func vhQuotedValues(other string) []string {
 
 // ------------------------------------------------------- the guests' side
 
-// vhFindCard waits until `aplay -l` lists the card whose short name is
-// short and returns its number.
-func vhFindCard(short string, limit time.Duration) (string, error) {
-	re := regexp.MustCompile(`(?m)^card (\d+): \S+ \[` + regexp.QuoteMeta(short) + `\], device \d+:`)
+// vhFindCard waits until `aplay -l` lists a card with a PCM named pcm
+// and returns the card's number. (Linux 6.1's snd-xen-front names every
+// card "vsnd" and leaves short-name unused; PCMs keep their names.)
+func vhFindCard(pcm string, limit time.Duration) (string, error) {
+	re := regexp.MustCompile(`(?m)^card (\d+): .*, device \d+: ` + regexp.QuoteMeta(pcm) + ` \[`)
 	deadline := time.Now().Add(limit)
 	for {
 		out, _ := exec.Command("aplay", "-l").CombinedOutput()
@@ -134,7 +136,7 @@ func vhFindCard(short string, limit time.Duration) (string, error) {
 		}
 		if time.Now().After(deadline) {
 			cards, _ := os.ReadFile("/proc/asound/cards")
-			return "", fmt.Errorf("no card %q after %v; aplay -l:\n%s/proc/asound/cards:\n%s", short, limit, out, cards)
+			return "", fmt.Errorf("no card with a PCM %q after %v; aplay -l:\n%s/proc/asound/cards:\n%s", pcm, limit, out, cards)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -148,7 +150,7 @@ var _ = RegisterDomUFunc("vsnd-victim", func(args []string) int {
 		fmt.Fprintf(os.Stderr, "vsnd-victim: "+format+"\n", a...)
 		return 1
 	}
-	card, err := vhFindCard("xgo-victim", 90*time.Second)
+	card, err := vhFindCard("victim-first", 90*time.Second)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -314,7 +316,7 @@ var _ = RegisterDomUFunc("vsnd-hostile", func(args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	card, err := vhFindCard("xgo-good", 90*time.Second)
+	card, err := vhFindCard("good-main", 90*time.Second)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -493,6 +495,27 @@ func vhAttach(t *testing.T, be *vbBackend, args ...string) int {
 	return id
 }
 
+// vhWaitPhase waits until the payload of domU d writes want into node,
+// and fails the test at once, with what the payload printed, if it
+// ended first.
+func vhWaitPhase(t *testing.T, d *DomU, result func(testing.TB) Result, node, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		out, err := exec.Command("xenstore-read", node).Output()
+		if err == nil && strings.TrimSpace(string(out)) == want {
+			return
+		}
+		if strings.Contains(d.ConsoleLogQuiet(), "\nXGO-DOMU-EXIT rc=") {
+			t.Fatalf("%s is not %q: the payload of %s ended:\n%s", node, want, d.Name, result(t))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not %q after %v (last: %q, %v); %s's console:\n%s", node, want, limit, out, err, d.Name, tail(d.ConsoleLogQuiet(), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // vhCardRecord is the admin's record of a device: every node under its
 // backend directory's card/, with permissions.
 func vhCardRecord(t *testing.T, fe, devid int) string {
@@ -517,11 +540,17 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 	// The victim: its first second of tone, before the hostile guest
 	// exists, is the file the hostile guest goes after.
 	s, resultS := StartFuncInDomU(t, DomUOptions{Modules: []string{"snd-xen-front"}, Pool: pool, ExtraConfig: vbPin(3)}, "vsnd-victim")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the victim's vsnd device:\n%s", Run(t, "xenstore-ls", "-f", s.Path("device/vsnd")).Stdout)
+			t.Logf("the victim's console:\n%s", tail(s.ConsoleLogQuiet(), 30))
+		}
+	})
 	vhAttach(t, be, "--wait=60s", s.Name, "CARD, short-name=xgo-victim, long-name=xgo victim card, "+vhCardParams,
-		"PCM, name=first", "STREAM, unique-id=wav:victim.wav, type=p",
-		"PCM, name=live", "STREAM, unique-id=wav:victim-live.wav, type=p")
+		"PCM, name=victim-first", "STREAM, unique-id=wav:victim.wav, type=p",
+		"PCM, name=victim-live", "STREAM, unique-id=wav:victim-live.wav, type=p")
 	MustRun(t, "xenstore-write", s.Path("data/xgo-vsnd/go-first"), "1")
-	waitXenstore(t, s.Path("data/xgo-vsnd/phase"), "first-played", 120*time.Second)
+	vhWaitPhase(t, s, resultS, s.Path("data/xgo-vsnd/phase"), "first-played", 120*time.Second)
 	victimFile := filepath.Join(be.guestDir(s.Name), "victim.wav")
 	vbCompareTone(t, "the victim's victim.wav", vbFinalised(t, victimFile, 10*time.Second), vbRate)
 
@@ -535,7 +564,6 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 			t.Logf("the backend's side:\n%s", Run(t, "xenstore-ls", "-fp", fmt.Sprintf("/local/domain/0/backend/vsnd/%d", h.ID)).Stdout)
 			t.Logf("error nodes:\n%s\n%s", Run(t, "xenstore-ls", "-f", "/local/domain/0/error").Stdout, Run(t, "xenstore-ls", "-f", h.Path("error")).Stdout)
 			t.Logf("the hostile guest's console:\n%s", tail(h.ConsoleLogQuiet(), 40))
-			t.Logf("the victim's console:\n%s", tail(s.ConsoleLogQuiet(), 20))
 		}
 	})
 	var devids []string
@@ -561,13 +589,13 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 
 	// The victim plays on while the hostile guest works.
 	MustRun(t, "xenstore-write", s.Path("data/xgo-vsnd/go-live"), "1")
-	waitXenstore(t, s.Path("data/xgo-vsnd/phase"), "live-playing", 60*time.Second)
+	vhWaitPhase(t, s, resultS, s.Path("data/xgo-vsnd/phase"), "live-playing", 60*time.Second)
 	cpu0, t0 := be.cpuTicks(t), time.Now()
 
 	// (a) Tampered before connecting: never served, the reason in each
 	// device's error node.
 	MustRun(t, "xenstore-write", h.Path("data/xgo-hostile/tamper"), strings.Join(devids, " "))
-	waitXenstore(t, h.Path("data/xgo-hostile/phase"), "loaded", 120*time.Second)
+	vhWaitPhase(t, h, resultH, h.Path("data/xgo-hostile/phase"), "loaded", 120*time.Second)
 	ctx := context.Background()
 	errNode := regexp.MustCompile(`^[1-9][0-9]* \S[^\n]*$`)
 	for i, d := range devids {
@@ -595,8 +623,8 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 	// (b) A fresh card, attached now that the driver is loaded, connects;
 	// the guest then points its unique-ids elsewhere and plays.
 	good := vhAttach(t, be, "--wait=60s", h.Name, "CARD, short-name=xgo-good, long-name=xgo hostile guest's card, "+vhCardParams,
-		"PCM, name=main", "STREAM, unique-id=wav:hostile.wav, type=p", "STREAM, unique-id=silence, type=c",
-		"PCM, name=second", "STREAM, unique-id=alsa<hw:0;0>, type=p")
+		"PCM, name=good-main", "STREAM, unique-id=wav:hostile.wav, type=p", "STREAM, unique-id=silence, type=c",
+		"PCM, name=good-second", "STREAM, unique-id=alsa<hw:0;0>, type=p")
 	goodRecord := vhCardRecord(t, h.ID, good)
 	MustRun(t, "xenstore-write", h.Path("data/xgo-hostile/good"), strconv.Itoa(good))
 	rh := resultH(t)

@@ -375,24 +375,14 @@ var _ = RegisterDomUFunc("vsnd-hostile", func(args []string) int {
 	if err := say("phase", "served-played"); err != nil {
 		return fail("%v", err)
 	}
-	// dom0 detaches it; the kernel must have dropped the device before
-	// dom0 attaches the next card, which gets the same device id: xenbus
-	// writes Closed into the state node when it removes a device, and
-	// would close the new one.
-	if _, err := await("detached", 120*time.Second); err != nil {
-		return fail("%v", err)
+	// Linux's driver has one card per guest (ALSA index 0), and
+	// re-attaching a device id it just dropped raced with its removal
+	// (the new device went Closed): unload it while dom0 detaches the
+	// served card and attaches the fresh one, then load it again.
+	if _, err := vbGuestStep("rmmod", "snd_xen_front"); err != nil {
+		return fail("rmmod snd_xen_front: %v", err)
 	}
-	gone := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat("/sys/bus/xen/devices/vsnd-" + served); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if time.Now().After(gone) {
-			return fail("/sys/bus/xen/devices/vsnd-%s still there 60 s after the detach", served)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err := say("phase", "served-gone"); err != nil {
+	if err := say("phase", "unloaded"); err != nil {
 		return fail("%v", err)
 	}
 
@@ -401,6 +391,9 @@ var _ = RegisterDomUFunc("vsnd-hostile", func(args []string) int {
 	good, err := await("good", 150*time.Second)
 	if err != nil {
 		return fail("%v", err)
+	}
+	if _, err := vbGuestStep("modprobe", "snd-xen-front"); err != nil {
+		return fail("modprobe snd-xen-front: %v", err)
 	}
 	if card, err = vhFindCard("good-main", 90*time.Second); err != nil {
 		return fail("%v", err)
@@ -714,21 +707,25 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 		t.Errorf("the admin's record of vsnd%d changed:\n%s", served, vsndDiff(records[strconv.Itoa(served)], now))
 	}
 	delete(records, strconv.Itoa(served))
-	// The guest's driver has one card at a time (index 0): detach this
-	// one before the next.
-	if r := Xgo(t, "vsnd-detach", "--timeout", "30s", h.Name, strconv.Itoa(served)); r.ExitCode != 0 {
+	// The guest's driver has one card at a time (index 0): with the
+	// driver unloaded, detach this one (no frontend driver to hand-shake
+	// with: --force) and attach the next.
+	vhWaitPhase(t, h, resultH, h.Path("data/xgo-hostile/phase"), "unloaded", 60*time.Second)
+	if r := Xgo(t, "vsnd-detach", "--force", h.Name, strconv.Itoa(served)); r.ExitCode != 0 {
 		t.Fatalf("%s\nbackend log:\n%s", r, be.stderr)
 	}
-	MustRun(t, "xenstore-write", h.Path("data/xgo-hostile/detached"), "1")
-	vhWaitPhase(t, h, resultH, h.Path("data/xgo-hostile/phase"), "served-gone", 90*time.Second)
 
 	// (b) A fresh card, attached now that the driver is loaded, connects;
 	// the guest then points its unique-ids elsewhere and plays.
-	good := vhAttach(t, be, "--wait=60s", h.Name, "CARD, short-name=xgo-good, long-name=xgo hostile guest's card, "+vhPlayParams,
+	good := vhAttach(t, be, h.Name, "CARD, short-name=xgo-good, long-name=xgo hostile guest's card, "+vhPlayParams,
 		"PCM, name=good-main", "STREAM, unique-id=wav:hostile.wav, type=p", "STREAM, unique-id=silence, type=c",
 		"PCM, name=good-second", "STREAM, unique-id=alsa<hw:0;0>, type=p")
 	goodRecord := vhCardRecord(t, h.ID, good)
 	MustRun(t, "xenstore-write", h.Path("data/xgo-hostile/good"), strconv.Itoa(good))
+	// The guest loads its driver again: the fresh card, untouched, must
+	// connect before the guest goes at it.
+	waitXenstore(t, fmt.Sprintf("/local/domain/0/backend/vsnd/%d/%d/state", h.ID, good), "4", 90*time.Second)
+	waitXenstore(t, h.Path(fmt.Sprintf("device/vsnd/%d/state", good)), "4", 30*time.Second)
 	rh := resultH(t)
 	t.Logf("the hostile guest:\n%s", rh)
 	if rh.ExitCode != 0 {

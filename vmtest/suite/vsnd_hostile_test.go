@@ -377,10 +377,22 @@ var _ = RegisterDomUFunc("vsnd-hostile", func(args []string) int {
 	}
 	// Linux's driver has one card per guest (ALSA index 0), and
 	// re-attaching a device id it just dropped raced with its removal
-	// (the new device went Closed): unload it while dom0 detaches the
-	// served card and attaches the fresh one, then load it again.
-	if _, err := vbGuestStep("rmmod", "snd_xen_front"); err != nil {
-		return fail("rmmod snd_xen_front: %v", err)
+	// (the new device went Closed): once dom0 has detached the served
+	// card, unload the driver while dom0 attaches the fresh one, then
+	// load it again. The module stays busy for a moment after the card
+	// goes.
+	if _, err := await("detached", 90*time.Second); err != nil {
+		return fail("%v", err)
+	}
+	for try := 0; ; try++ {
+		_, err := vbGuestStep("rmmod", "snd_xen_front")
+		if err == nil {
+			break
+		}
+		if try == 60 {
+			return fail("rmmod snd_xen_front: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	if err := say("phase", "unloaded"); err != nil {
 		return fail("%v", err)
@@ -707,13 +719,13 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 		t.Errorf("the admin's record of vsnd%d changed:\n%s", served, vsndDiff(records[strconv.Itoa(served)], now))
 	}
 	delete(records, strconv.Itoa(served))
-	// The guest's driver has one card at a time (index 0): with the
-	// driver unloaded, detach this one (no frontend driver to hand-shake
-	// with: --force) and attach the next.
-	vhWaitPhase(t, h, resultH, h.Path("data/xgo-hostile/phase"), "unloaded", 60*time.Second)
-	if r := Xgo(t, "vsnd-detach", "--force", h.Name, strconv.Itoa(served)); r.ExitCode != 0 {
+	// The guest's driver has one card at a time (index 0): detach this
+	// one, and attach the next once the guest has unloaded its driver.
+	if r := Xgo(t, "vsnd-detach", "--timeout", "30s", h.Name, strconv.Itoa(served)); r.ExitCode != 0 {
 		t.Fatalf("%s\nbackend log:\n%s", r, be.stderr)
 	}
+	MustRun(t, "xenstore-write", h.Path("data/xgo-hostile/detached"), "1")
+	vhWaitPhase(t, h, resultH, h.Path("data/xgo-hostile/phase"), "unloaded", 90*time.Second)
 
 	// (b) A fresh card, attached now that the driver is loaded, connects;
 	// the guest then points its unique-ids elsewhere and plays.
@@ -790,17 +802,20 @@ func TestXenVsndBackendHostileGuest(t *testing.T) {
 	MustRun(t, "xenstore-write", s.Path("data/xgo-vsnd/stop"), "1")
 	rs := resultS(t)
 	t.Logf("the victim:\n%s", rs)
-	if rs.ExitCode != 0 {
-		t.Fatalf("the victim failed:\n%s\nbackend log:\n%s", rs, be.stderr)
-	}
-	m := regexp.MustCompile(`live frames=(\d+) seconds=([0-9.]+) stopped=true`).FindStringSubmatch(rs.Stdout)
-	if m == nil {
-		t.Fatalf("the victim's live playback did not run until told to stop:\n%s", rs.Stdout)
-	}
-	liveFrames, _ := strconv.Atoi(m[1])
+	// (Not fatal: the checks after this one hold whatever became of
+	// the victim.)
 	liveFile := filepath.Join(be.guestDir(s.Name), "victim-live.wav")
-	vbCompareTone(t, "the victim's victim-live.wav", vbFinalised(t, liveFile, 10*time.Second), liveFrames)
-	t.Logf("the victim played %d frames (%s s) while the hostile guest worked", liveFrames, m[2])
+	m := regexp.MustCompile(`live frames=(\d+) seconds=([0-9.]+) stopped=true`).FindStringSubmatch(rs.Stdout)
+	switch {
+	case rs.ExitCode != 0:
+		t.Errorf("the victim's playback failed while the hostile guest worked:\n%s", rs)
+	case m == nil:
+		t.Errorf("the victim's live playback did not run until told to stop:\n%s", rs.Stdout)
+	default:
+		liveFrames, _ := strconv.Atoi(m[1])
+		vbCompareTone(t, "the victim's victim-live.wav", vbFinalised(t, liveFile, 10*time.Second), liveFrames)
+		t.Logf("the victim played %d frames (%s s) while the hostile guest worked", liveFrames, m[2])
+	}
 
 	// Nothing outside the hostile guest's directory changed; the only new
 	// file outside it is the victim's live recording, and nothing appeared

@@ -121,7 +121,7 @@ func vhServedRewrites(other string) [][2]string {
 	}
 }
 
-// vhGoodRewrites are what the hostile guest writes into the fresh card
+// vhGoodRewrites are what the hostile guest writes into the card
 // once it is connected (PCM 0 "good-main": playback wav:hostile.wav and
 // capture silence; PCM 1 "good-second": playback with snd_be's
 // alsa<hw:0;0>, the default file): its streams aimed at the other

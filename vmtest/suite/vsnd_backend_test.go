@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -34,9 +35,15 @@ const (
 // right channel a quarter period ahead of the left, so that a channel
 // swap or a frame shift shows. The same binary computes it in the domU
 // and in dom0, so both get the same bytes.
-func vbTone(frames int) []byte {
+func vbTone(frames int) []byte { return vbToneFrom(0, frames) }
+
+// vbToneFrom returns frames start to start+frames-1 of vbTone's tone,
+// computed frame by frame as vbTone does: chunks of it laid end to end
+// are byte for byte vbTone of their total, so a guest can stream a tone
+// of a length it does not know in advance.
+func vbToneFrom(start, frames int) []byte {
 	b := make([]byte, 0, frames*vbChannels*2)
-	for n := range frames {
+	for n := start; n < start+frames; n++ {
 		ph := 2 * math.Pi * vbToneHz * float64(n) / vbRate
 		l := int16(math.Round(16000 * math.Sin(ph)))
 		r := int16(math.Round(16000 * math.Sin(ph+math.Pi/2)))
@@ -350,21 +357,23 @@ func TestXenVsndBackendDomUHasALSA(t *testing.T) {
 
 // vbBackend is a running `xgo vsnd-backend`.
 type vbBackend struct {
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	dir    string
-	done   chan error
+	cmd     *exec.Cmd
+	stderr  *syncBuffer
+	dir     string // its --wav-dir: each guest's files are in dir/<guest name>/
+	done    chan error
+	stopped bool
 }
 
 // startVsndBackend starts `xgo vsnd-backend --wav-dir DIR -v` and stops it
-// with SIGTERM when the test ends, checking that it exits 0.
+// with SIGTERM when the test ends (unless the test did), checking that it
+// exits 0. DIR does not exist yet: the backend creates its WAV directory.
 func startVsndBackend(t *testing.T) *vbBackend {
 	t.Helper()
 	xgo := XgoPath(t)
 	if r := Run(t, xgo, "vsnd-backend", "--help"); r.ExitCode != 0 {
 		t.Skipf("this xgo has no vsnd-backend command yet:\n%s", r)
 	}
-	b := &vbBackend{stderr: &syncBuffer{}, dir: t.TempDir(), done: make(chan error, 1)}
+	b := &vbBackend{stderr: &syncBuffer{}, dir: filepath.Join(t.TempDir(), "vsnd"), done: make(chan error, 1)}
 	b.cmd = exec.Command(xgo, "vsnd-backend", "--wav-dir", b.dir, "-v")
 	b.cmd.Stdout, b.cmd.Stderr = b.stderr, b.stderr
 	if err := b.cmd.Start(); err != nil {
@@ -372,21 +381,38 @@ func startVsndBackend(t *testing.T) *vbBackend {
 	}
 	go func() { b.done <- b.cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = b.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-b.done:
-			if err != nil {
+		if !b.stopped {
+			if _, err := b.stop(); err != nil {
 				t.Errorf("xgo vsnd-backend did not exit cleanly on SIGTERM: %v", err)
 			}
-		case <-time.After(15 * time.Second):
-			_ = b.cmd.Process.Kill()
-			<-b.done
-			t.Errorf("xgo vsnd-backend still running 15 s after SIGTERM; killed")
 		}
 		t.Logf("xgo vsnd-backend's log:\n%s", indent(b.stderr.String()))
 	})
 	return b
 }
+
+// stop sends SIGTERM and returns how long the backend took to exit and
+// how it exited; one still running 15 s later is killed.
+func (b *vbBackend) stop() (time.Duration, error) {
+	b.stopped = true
+	start := time.Now()
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return 0, err
+	}
+	select {
+	case err := <-b.done:
+		b.done <- err
+		return time.Since(start), err
+	case <-time.After(15 * time.Second):
+		_ = b.cmd.Process.Kill()
+		err := <-b.done
+		b.done <- err
+		return time.Since(start), fmt.Errorf("still running 15 s after SIGTERM; killed (%v)", err)
+	}
+}
+
+// guestDir is where the backend keeps the files of the guest named name.
+func (b *vbBackend) guestDir(name string) string { return filepath.Join(b.dir, name) }
 
 // alive reports whether the backend process is still running.
 func (b *vbBackend) alive() bool {
@@ -506,6 +532,15 @@ var vbCardParams = "sample-rates=48000, sample-formats=s16_le, channels-min=2, c
 // backend's WAV file), records the backend's 440 Hz test tone, and dies
 // mid-playback while the backend goes on serving another guest's card,
 // which `xl vsnd-attach` connected.
+//
+// Where the files go is issue #15's: each guest's in its own directory
+// under --wav-dir, named after the guest, and routed only by what the
+// admin recorded. Guest A's card comes from `xgo vsnd-attach`, which
+// records `wav:play.wav` where only dom0 writes, so A plays into
+// DIR/<A>/play.wav. Guest B's card comes from `xl vsnd-attach`, which
+// records nothing: its `unique-id=wav:second.wav` sits in B's own
+// frontend directory, which the backend never routes by, so B plays into
+// the safe default DIR/<B>/vsnd0-pcm0-s0.wav and no second.wav appears.
 func TestXenVsndBackendPlayCapture(t *testing.T) {
 	if Daemon() != "xenstored" {
 		t.Skip("xenstored's boot runs the vsnd backend tests")
@@ -522,6 +557,11 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 		t.Fatalf("xgo vsnd-attach --wait with the backend running:\n%s\nbackend log:\n%s", r, be.stderr)
 	}
 	t.Logf("xgo vsnd-attach --wait: Connected after %v", time.Since(start).Round(time.Millisecond))
+	// The admin's routing is recorded in the backend directory.
+	recA := fmt.Sprintf("/local/domain/0/backend/vsnd/%d/0/card", a.ID)
+	if got := Run(t, "xenstore-read", recA+"/0/0/unique-id"); got.ExitCode != 0 || strings.TrimSpace(got.Stdout) != "wav:play.wav" {
+		t.Errorf("xgo vsnd-attach recorded no wav:play.wav in %s:\n%s\n%s", recA, got, Run(t, "xenstore-ls", "-fp", recA).Stdout)
+	}
 	// On failure, what the frontend published and what its kernel said.
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -557,7 +597,8 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	cpu0, t0 := be.cpuTicks(t), time.Now()
 	waitXenstore(t, phase, "played", 60*time.Second)
 	cpu1, t1 := be.cpuTicks(t), time.Now()
-	played := vbFinalised(t, filepath.Join(be.dir, "play.wav"), 10*time.Second)
+	playPath := filepath.Join(be.guestDir(a.Name), "play.wav")
+	played := vbFinalised(t, playPath, 10*time.Second)
 	vbCompareTone(t, "play.wav", played, 2*vbRate)
 
 	waitXenstore(t, phase, "recorded", 60*time.Second)
@@ -610,7 +651,7 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	if !be.alive() {
 		t.Fatalf("xgo vsnd-backend exited after guest A was destroyed:\n%s", be.stderr)
 	}
-	if st, err := os.Stat(filepath.Join(be.dir, "play.wav")); err == nil {
+	if st, err := os.Stat(playPath); err == nil {
 		t.Logf("play.wav of the interrupted playback: %d bytes", st.Size())
 	}
 
@@ -620,10 +661,47 @@ func TestXenVsndBackendPlayCapture(t *testing.T) {
 	if rb.ExitCode != 0 {
 		t.Fatalf("guest B could not play after guest A died:\n%s\nbackend log:\n%s", rb, be.stderr)
 	}
-	vbCompareTone(t, "second.wav", vbFinalised(t, filepath.Join(be.dir, "second.wav"), 10*time.Second), vbRate/2)
+	// xl recorded nothing: B's unique-id is its own, and B gets the
+	// default file, whatever it says.
+	if r := Run(t, "xenstore-ls", fmt.Sprintf("/local/domain/0/backend/vsnd/%d/0/card", b.ID)); r.ExitCode == 0 {
+		t.Errorf("a card record in guest B's backend directory, which xl vsnd-attach wrote:\n%s", r.Stdout)
+	}
+	defPath := filepath.Join(be.guestDir(b.Name), "vsnd0-pcm0-s0.wav")
+	vbCompareTone(t, "guest B's "+filepath.Base(defPath), vbFinalised(t, defPath, 10*time.Second), vbRate/2)
+	files := vbFiles(t, be.dir)
+	for _, f := range files {
+		if filepath.Base(f) == "second.wav" {
+			t.Errorf("%s exists: the backend routed by guest B's own unique-id (files under %s: %v)", f, be.dir, files)
+		}
+	}
+	t.Logf("files under %s: %v", be.dir, files)
 	if !be.alive() {
 		t.Errorf("xgo vsnd-backend is gone")
 	}
+}
+
+// vbFiles lists everything under dir, relative to dir, in lexical
+// order (directories too).
+func vbFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			rel, _ := filepath.Rel(dir, p)
+			if d.IsDir() {
+				rel += "/"
+			}
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("walking %s: %v", dir, err)
+	}
+	return out
 }
 
 // ConsoleLogQuiet is ConsoleLog for cleanups: what the domU printed so

@@ -118,26 +118,9 @@ func (d *decoder) errf(n *yaml.Node, format string, args ...any) *Error {
 	return e
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "a document"
-}
-
 func (d *decoder) file1(root *yaml.Node) (*File, error) {
 	if root.Kind != yaml.MappingNode {
-		return nil, d.errf(root, "want a mapping with version and steps, have %s", kindName(root))
+		return nil, d.errf(root, "want a mapping with version and steps, have %s", yamlerr.KindName(root))
 	}
 	f := &File{Name: d.file}
 	var version, steps *yaml.Node
@@ -156,7 +139,7 @@ func (d *decoder) file1(root *yaml.Node) (*File, error) {
 			// xgo export -o json|yaml adds it, as every JSON/YAML
 			// document xgo prints has one; version is the file's format.
 			if v.Kind != yaml.ScalarNode || v.Value != "1" {
-				return nil, d.errf(v, "schemaVersion %s: this xgo reads schemaVersion 1", kindName(v))
+				return nil, d.errf(v, "schemaVersion %s: this xgo reads schemaVersion 1", yamlerr.KindName(v))
 			}
 		default:
 			return nil, d.errf(k, "unknown key %q (want version, steps)", k.Value)
@@ -166,7 +149,7 @@ func (d *decoder) file1(root *yaml.Node) (*File, error) {
 		return nil, d.errf(root, "no version key: the file must start with version: %d", Version)
 	}
 	if version.Kind != yaml.ScalarNode || version.Value != strconv.Itoa(Version) {
-		return nil, d.errf(version, "version %s: this xgo reads version %d", kindName(version), Version)
+		return nil, d.errf(version, "version %s: this xgo reads version %d", yamlerr.KindName(version), Version)
 	}
 	if steps == nil {
 		return nil, d.errf(root, "no steps key: want a list of steps")
@@ -175,7 +158,7 @@ func (d *decoder) file1(root *yaml.Node) (*File, error) {
 		if steps.Kind == yaml.ScalarNode && steps.Tag == "!!null" {
 			return f, nil // an empty list
 		}
-		return nil, d.errf(steps, "steps: want a list, have %s", kindName(steps))
+		return nil, d.errf(steps, "steps: want a list, have %s", yamlerr.KindName(steps))
 	}
 	for i, sn := range steps.Content {
 		s, err := d.step1(sn, i+1)
@@ -191,7 +174,7 @@ func (d *decoder) step1(n *yaml.Node, num int) (*Step, error) {
 	d.step = &Step{N: num, Line: n.Line, Col: n.Column}
 	defer func() { d.step = nil }()
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
-		return nil, d.errf(n, "want one operation and its arguments, such as \"- cpupool-destroy: {pool: rt}\", have %s", kindName(n))
+		return nil, d.errf(n, "want one operation and its arguments, such as \"- cpupool-destroy: {pool: rt}\", have %s", yamlerr.KindName(n))
 	}
 	k, v := n.Content[0], n.Content[1]
 	if k.Kind != yaml.ScalarNode {
@@ -206,7 +189,7 @@ func (d *decoder) step1(n *yaml.Node, num int) (*Step, error) {
 	switch {
 	case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 	case v.Kind != yaml.MappingNode:
-		return nil, d.errf(v, "want the arguments as a mapping (%s), have %s", keyList(spec.keys), kindName(v))
+		return nil, d.errf(v, "want the arguments as a mapping (%s), have %s", keyList(spec.keys), yamlerr.KindName(v))
 	default:
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			ak, av := v.Content[i], v.Content[i+1]
@@ -274,7 +257,7 @@ func (a *args) scalar(key string, required bool) (string, bool) {
 		return "", false
 	}
 	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		a.fail(v, "%s: want a single value, have %s", key, kindName(v))
+		a.fail(v, "%s: want a single value, have %s", key, yamlerr.KindName(v))
 		return "", false
 	}
 	return v.Value, true
@@ -364,13 +347,13 @@ func (a *args) cpus(key string, required bool) (string, bool) {
 		}
 		for _, it := range v.Content {
 			if it.Kind != yaml.ScalarNode || it.Tag == "!!null" || strings.Contains(it.Value, ",") {
-				a.fail(it, "%s: want one CPU id, range or node:N per list item, have %s", key, kindName(it))
+				a.fail(it, "%s: want one CPU id, range or node:N per list item, have %s", key, yamlerr.KindName(it))
 				return "", false
 			}
 			items = append(items, it.Value)
 		}
 	default:
-		a.fail(v, "%s: want a cpu-list such as \"2-3\" or [2, 3], have %s", key, kindName(v))
+		a.fail(v, "%s: want a cpu-list such as \"2-3\" or [2, 3], have %s", key, yamlerr.KindName(v))
 		return "", false
 	}
 	list := strings.Join(items, ",")

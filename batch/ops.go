@@ -13,6 +13,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"xgo.dev/xgo/yamlerr"
+
 	"xgo.dev/xgo/cpupool"
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
@@ -360,7 +362,7 @@ func decodeCreate(a *args) (operation, error) {
 		}
 		for _, it := range items {
 			if it.Kind != yaml.ScalarNode {
-				a.fail(it, "nodes: want node ids, have %s", kindName(it))
+				a.fail(it, "nodes: want node ids, have %s", yamlerr.KindName(it))
 				break
 			}
 			if n, err := strconv.ParseUint(it.Value, 10, 16); err != nil {
@@ -412,7 +414,7 @@ func decodeSetSched(a *args) (operation, error) {
 	}
 	if v := a.vals["params"]; v != nil {
 		if v.Kind != yaml.MappingNode {
-			a.fail(v, "params: want a mapping such as {tslice: 10ms, ratelimit: 500us}, have %s", kindName(v))
+			a.fail(v, "params: want a mapping such as {tslice: 10ms, ratelimit: 500us}, have %s", yamlerr.KindName(v))
 		} else {
 			for i := 0; i+1 < len(v.Content); i += 2 {
 				k, val := v.Content[i], v.Content[i+1]

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"xgo.dev/xgo/yamlerr"
 
 	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/cpuset"
@@ -116,8 +117,6 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Li
 // Is makes every Error match ErrInvalid.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Decode parses a layout file strictly: an unknown or repeated key, a
 // value of the wrong type or out of range, a bad cpu-list, scheduler or
 // card, two pools or domains of one name is an *Error with its position.
@@ -131,12 +130,9 @@ func Decode(data []byte, name string) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Line: 1, Col: 1, Msg: "empty file: want version: 1 and the layout"}
 		}
-		msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 1
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		return nil, &Error{File: name, Line: line, Col: 1, Msg: msg}
+		// Where the syntax error really is (issue #19, item 11).
+		line, col, msg := yamlerr.At(data, err)
+		return nil, &Error{File: name, Line: line, Col: col, Msg: msg}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -169,28 +165,11 @@ func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
 	}
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "a document"
-}
-
 // fields calls fn for each key of mapping n, in order, refusing keys not
 // in allowed and keys given twice; what names the mapping in messages.
 func (d *decoder) fields(n *yaml.Node, what string, allowed []string, fn func(k, v *yaml.Node)) {
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, "%s: want a mapping (%s), have %s", what, strings.Join(allowed, ", "), kindName(n))
+		d.fail(n, "%s: want a mapping (%s), have %s", what, strings.Join(allowed, ", "), yamlerr.KindName(n))
 		return
 	}
 	seen := map[string]bool{}
@@ -212,7 +191,7 @@ func (d *decoder) fields(n *yaml.Node, what string, allowed []string, fn func(k,
 
 func (d *decoder) scalar(v *yaml.Node, what string) (string, bool) {
 	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		d.fail(v, "%s: want a single value, have %s", what, kindName(v))
+		d.fail(v, "%s: want a single value, have %s", what, yamlerr.KindName(v))
 		return "", false
 	}
 	return v.Value, true
@@ -266,13 +245,13 @@ func (d *decoder) cpus(v *yaml.Node, what string) *CPUList {
 	case v.Kind == yaml.SequenceNode:
 		for _, it := range v.Content {
 			if it.Kind != yaml.ScalarNode || it.Tag == "!!null" || strings.Contains(it.Value, ",") {
-				d.fail(it, "%s: want one CPU id, range or node:N per list item, have %s", what, kindName(it))
+				d.fail(it, "%s: want one CPU id, range or node:N per list item, have %s", what, yamlerr.KindName(it))
 				return nil
 			}
 			items = append(items, it.Value)
 		}
 	default:
-		d.fail(v, "%s: want a cpu-list such as \"2-3\", [2, 3] or [], have %s", what, kindName(v))
+		d.fail(v, "%s: want a cpu-list such as \"2-3\", [2, 3] or [], have %s", what, yamlerr.KindName(v))
 		return nil
 	}
 	list := strings.Join(items, ",")
@@ -297,7 +276,7 @@ func (anyTopology) NodeCPUs(int) (cpuset.Set, bool) { return cpuset.Of(0), true 
 func (d *decoder) file1(root *yaml.Node) *File {
 	f := &File{Name: d.file}
 	if root.Kind != yaml.MappingNode {
-		d.fail(root, "want a mapping with version, offline-cpus, pools and domains, have %s", kindName(root))
+		d.fail(root, "want a mapping with version, offline-cpus, pools and domains, have %s", yamlerr.KindName(root))
 		return f
 	}
 	var version *yaml.Node
@@ -327,7 +306,7 @@ func (d *decoder) file1(root *yaml.Node) *File {
 		return f
 	}
 	if version.Kind != yaml.ScalarNode || version.Value != strconv.Itoa(Version) {
-		d.fail(version, "version %s: this xgo reads version %d", kindName(version), Version)
+		d.fail(version, "version %s: this xgo reads version %d", yamlerr.KindName(version), Version)
 		return f
 	}
 	d.check(f)
@@ -341,7 +320,7 @@ func (d *decoder) list(v *yaml.Node, what string) []*yaml.Node {
 	case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 		return nil
 	}
-	d.fail(v, "%s: want a list, have %s", what, kindName(v))
+	d.fail(v, "%s: want a list, have %s", what, yamlerr.KindName(v))
 	return nil
 }
 

@@ -199,3 +199,12 @@ domains:
 		t.Errorf("pools %+v %+v, domu2 in %q", l.Pools[0], l.Pools[1].CPUs, l.Domains[2].Pool)
 	}
 }
+
+// TestDecodeUnclosedBracket: a syntax error is placed where it is, as
+// in batch files (yamlerr), not on the line before.
+func TestDecodeUnclosedBracket(t *testing.T) {
+	_, err := Decode([]byte("version: 1\npools:\n  - {name: x\n"), "l.yaml")
+	if err == nil || !strings.HasPrefix(err.Error(), `l.yaml:3:5: "{" is not closed`) {
+		t.Errorf("err = %v", err)
+	}
+}

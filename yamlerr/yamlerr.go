@@ -1,6 +1,7 @@
 // Package yamlerr places yaml.v3 syntax errors at the right line and
 // column of the file, for the messages of batch files and simulator
-// specs. It imports nothing of the module.
+// specs, and names the nodes those messages point at (KindName). It
+// imports nothing of the module.
 package yamlerr
 
 import (
@@ -8,10 +9,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
 )
 
-// yamlLine finds "line N" in a yaml.v3 syntax error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlLine finds "line N" in a yaml.v3 syntax error. It is compiled on
+// first use: every xgo command would pay for it at init.
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // At places a yaml.v3 syntax error in data. yaml.v3 gives the
 // line of a scanner error, but for a parser error ("did not find
@@ -22,7 +27,7 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func At(data []byte, err error) (line, col int, msg string) {
 	msg = strings.TrimPrefix(err.Error(), "yaml: ")
 	line, col = 1, 1
-	m := yamlLine.FindStringSubmatch(err.Error())
+	m := yamlLine().FindStringSubmatch(err.Error())
 	if m == nil {
 		return line, col, msg
 	}
@@ -86,4 +91,24 @@ func unclosedBracket(data []byte) (line, col int, open byte, ok bool) {
 		return 0, 0, 0, false
 	}
 	return stack[0].line, stack[0].col, stack[0].c, true
+}
+
+// KindName says what a node is, for messages that say what was expected
+// instead: "a mapping", "a list", "an alias", "nothing" (a null), a
+// scalar's quoted text, or "a document".
+func KindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "a document"
 }

@@ -192,19 +192,7 @@ func (m *Manager) WaitClosed(ctx context.Context, d *Detachment, timeout time.Du
 	defer func() { d.Handshake.Elapsed += time.Since(start) }()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	check := func() (bool, error) {
-		fe, be, err := m.states(wctx, d.FrontendPath, d.BackendPath)
-		if err != nil {
-			return false, err
-		}
-		d.Handshake.Frontend, d.Handshake.Backend = fe, be
-		// Done when the frontend closed or is gone; or when the backend
-		// closed (or is gone) and the frontend let go: Linux's
-		// snd-xen-front frees its channels on the backend's Closed and
-		// goes back to Initialising.
-		gone := func(s State) bool { return s == xenbus.Closed || s == xenbus.Unknown }
-		return gone(fe) || gone(be) && fe == xenbus.Initialising, nil
-	}
+	check := func() (bool, error) { return m.ClosedNow(wctx, d) }
 	err := m.watchStates(wctx, []string{d.FrontendPath + "/state", d.BackendPath + "/state"}, check)
 	switch {
 	case err == nil:
@@ -218,6 +206,26 @@ func (m *Manager) WaitClosed(ctx context.Context, d *Detachment, timeout time.Du
 		return err
 	}
 	return nil
+}
+
+// ClosedNow reads both ends' states into d.Handshake and reports whether
+// the handshake BeginDetach started is over: the frontend closed or is
+// gone, or the backend closed (or is gone) and the frontend let go
+// (Linux's snd-xen-front frees its channels on the backend's Closed and
+// goes back to Initialising). WaitClosed waits for it; a caller that
+// polls (the simulated host) calls it itself.
+func (m *Manager) ClosedNow(ctx context.Context, d *Detachment) (bool, error) {
+	fe, be, err := m.states(ctx, d.FrontendPath, d.BackendPath)
+	if err != nil {
+		return false, err
+	}
+	d.Handshake.Frontend, d.Handshake.Backend = fe, be
+	gone := func(s State) bool { return s == xenbus.Closed || s == xenbus.Unknown }
+	if gone(fe) || gone(be) && fe == xenbus.Initialising {
+		d.Handshake.Outcome = OutcomeDone
+		return true, nil
+	}
+	return false, nil
 }
 
 // removal removes the device's directories and the emptied ones above

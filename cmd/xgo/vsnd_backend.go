@@ -352,11 +352,19 @@ func (e *env) simDetach(ctx context.Context, req sound.DetachRequest) (*sound.De
 	}
 	start := time.Now()
 	for {
-		err := withVsnd(ctx, e, false, func(m *sound.Manager) error { return m.WaitClosed(ctx, d, time.Millisecond) })
+		var done bool
+		err := withVsnd(ctx, e, false, func(m *sound.Manager) (err error) {
+			done, err = m.ClosedNow(ctx, d)
+			return err
+		})
 		if err != nil {
 			return d, err
 		}
-		if d.Handshake.Outcome == sound.OutcomeDone || time.Since(start) >= timeout {
+		if done {
+			break
+		}
+		if time.Since(start) >= timeout {
+			d.Handshake.Outcome = sound.OutcomeTimeout
 			break
 		}
 		select {

@@ -1,10 +1,8 @@
 package batch
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -76,25 +74,11 @@ func Decode(data []byte, name string) (*File, error) {
 	if name == "" {
 		name = "-"
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Line: 1, Col: 1, Msg: "empty file: want version: 1 and a list of steps"}
-		}
-		line, col, msg := yamlerr.At(data, err)
-		return nil, &Error{File: name, Line: line, Col: col, Msg: msg}
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if len(extra.Content) > 0 {
-			line = extra.Content[0].Line
-		}
-		return nil, &Error{File: name, Line: max(line, 1), Col: 1, Msg: "a second YAML document: a batch file is one document"}
+	root, p := yamlerr.Document(data, "version: 1 and a list of steps", "a batch file")
+	if p != nil {
+		return nil, &Error{File: name, Line: p.Line, Col: p.Col, Msg: p.Msg}
 	}
 	d := &decoder{file: name}
-	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}

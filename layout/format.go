@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -124,25 +123,10 @@ func Decode(data []byte, name string) (*File, error) {
 	if name == "" {
 		name = "-"
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Line: 1, Col: 1, Msg: "empty file: want version: 1 and the layout"}
-		}
-		// Where the syntax error really is (issue #19, item 11).
-		line, col, msg := yamlerr.At(data, err)
-		return nil, &Error{File: name, Line: line, Col: col, Msg: msg}
+	root, p := yamlerr.Document(data, "version: 1 and the layout", "a layout file")
+	if p != nil {
+		return nil, &Error{File: name, Line: p.Line, Col: p.Col, Msg: p.Msg}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if len(extra.Content) > 0 {
-			line = extra.Content[0].Line
-		}
-		return nil, &Error{File: name, Line: max(line, 1), Col: 1, Msg: "a second YAML document: a layout file is one document"}
-	}
-	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}

@@ -5,7 +5,10 @@
 package yamlerr
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -111,4 +114,35 @@ func KindName(n *yaml.Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "a document"
+}
+
+// Problem is a file's mistake, at a 1-based line and column.
+type Problem struct {
+	Line, Col int
+	Msg       string
+}
+
+// Document decodes data as exactly one YAML document and returns its
+// node. An empty file, a syntax error (placed by At) or a second
+// document is a Problem; want says what the file should hold ("version:
+// 1 and a list of steps") and kind what it is ("a batch file").
+func Document(data []byte, want, kind string) (*yaml.Node, *Problem) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Problem{Line: 1, Col: 1, Msg: "empty file: want " + want}
+		}
+		line, col, msg := At(data, err)
+		return nil, &Problem{Line: line, Col: col, Msg: msg}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		return nil, &Problem{Line: max(line, 1), Col: 1, Msg: "a second YAML document: " + kind + " is one document"}
+	}
+	return &doc, nil
 }

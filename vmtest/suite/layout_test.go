@@ -45,7 +45,7 @@ func TestXenLayoutApplyTwice(t *testing.T) {
 		t.Fatalf("apply: %s", r)
 	}
 	list := MustRun(t, "xl", "cpupool-list", "-c")
-	if !regexp.MustCompile(`(?m)^` + pool + `\s+2,3$`).MatchString(list) || !regexp.MustCompile(`(?m)^Pool-0\s+0,1$`).MatchString(list) {
+	if !regexp.MustCompile(`(?m)^`+pool+`\s+2,3$`).MatchString(list) || !regexp.MustCompile(`(?m)^Pool-0\s+0,1$`).MatchString(list) {
 		t.Errorf("xl cpupool-list -c after apply:\n%s", list)
 	}
 	if sc := MustRun(t, "xl", "sched-credit2", "-d", d.Name); !strings.Contains(sc, " 384") {

@@ -3,6 +3,7 @@ package backend_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -575,5 +576,39 @@ func TestFrontendRepublishesWhileConnecting(t *testing.T) {
 	}
 	if _, err := r.xs.Read(ctx, "/local/domain/0/error/backend/vsnd/1/0/error"); err == nil {
 		t.Error("an error was reported")
+	}
+}
+
+// TestUnderrunRefill: after a stop with data written ahead of the clock
+// (ALSA's underrun recovery: stop, prepare, refill), the guest may fill
+// its whole buffer again before it starts; the lab's aplay got EIO there
+// while the pacing counted from OPEN.
+func TestUnderrunRefill(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	f := r.attach(t, 1, playCard...)
+	s := f.Streams[0]
+	if err := s.Open(sndif.FormatS16LE, 48000, 2, 16384, 4096); err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 16384)
+	for round := range 3 {
+		if err := s.Write(chunk); err != nil { // a full buffer, ahead of the clock
+			t.Fatalf("round %d: prefill: %v", round, err)
+		}
+		if err := s.Trigger(sndif.TriggerStart); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		if err := s.Trigger(sndif.TriggerStop); err != nil { // an underrun: ALSA stops
+			t.Fatal(err)
+		}
+	}
+	// A guest that skips the stop gets no fresh buffer.
+	if err := s.Write(chunk); err != nil {
+		t.Fatalf("the refill after the last stop: %v", err)
+	}
+	if err := s.Write(chunk); !errors.Is(err, backendtest.ErrStatus) {
+		t.Errorf("a second buffer while stopped: %v, want an error status", err)
 	}
 }

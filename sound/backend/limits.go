@@ -22,6 +22,8 @@ const (
 	eventBurst       = 256
 	requestsPerSec   = 10000 // requests per stream, burst requestBurst
 	requestBurst     = 4 * 32
+	rebasesPerSec    = 1 // stops that grant a stream a fresh buffer (an underrun's refill), burst rebaseBurst
+	rebaseBurst      = 4
 	stepsPerSec      = 20 // state-machine passes per device, burst stepBurst
 	stepBurst        = 40
 	logLinesPer10s   = 10 // log lines per device, burst logBurst

@@ -28,26 +28,34 @@ type stream struct {
 	done            chan struct{}
 
 	// Between OPEN and CLOSE.
-	open      bool
-	format    sndif.Format
-	pf        pcmFormat
-	rate      uint32
-	channels  int
-	frame     uint64
-	bufSize   uint32
-	period    uint32
-	buf       Mapping
-	sink      Sink
-	source    Source
-	endpoint  string
-	running   bool
-	lastTick  time.Time
-	remNs     uint64 // fraction of a frame the clock owes, in ns·Hz
-	written   uint64 // playback: octets the guest wrote since OPEN
-	pos       uint64 // octets played or captured since OPEN
-	lastEvent uint64 // position of the last CUR_POS
-	volumes   []int32
-	mutes     []bool
+	open     bool
+	format   sndif.Format
+	pf       pcmFormat
+	rate     uint32
+	channels int
+	frame    uint64
+	bufSize  uint32
+	period   uint32
+	buf      Mapping
+	sink     Sink
+	source   Source
+	endpoint string
+	running  bool
+	lastTick time.Time
+	remNs    uint64 // fraction of a frame the clock owes, in ns·Hz
+	written  uint64 // playback: octets the guest wrote since OPEN
+	// baseW and basePos are written and pos when the stream last
+	// stopped (or was opened): a guest may write at most one buffer
+	// more than the clock advanced since then. A stop discards what the
+	// guest had written ahead, as a card's does, so ALSA's refill after
+	// an underrun is not "ahead"; rebases bounds how often a stop may
+	// grant that buffer again.
+	baseW, basePos uint64
+	rebases        bucket
+	pos            uint64 // octets played or captured since OPEN
+	lastEvent      uint64 // position of the last CUR_POS
+	volumes        []int32
+	mutes          []bool
 
 	evtID uint16 // next event id: counts from 0 for the connection, as the frontend expects
 	// held is a WRITE that came more than a buffer ahead of the clock:
@@ -214,6 +222,13 @@ func (s *stream) serve() (time.Duration, error) {
 	}
 }
 
+// ahead is how many octets more than one buffer ahead of the clock the
+// guest would be after writing n more, counted since the stream last
+// stopped; 0 or less is in time.
+func (s *stream) ahead(n uint64) int64 {
+	return int64(s.written-s.baseW+n) - int64(s.pos-s.basePos) - int64(s.bufSize)
+}
+
 // early says how long a playback WRITE must wait: a guest may write at
 // most one buffer ahead of the stream's clock, as a card's DMA would
 // let it, so it cannot fill dom0's disk faster than it plays. A stream
@@ -223,7 +238,7 @@ func (s *stream) early(req *sndif.Request) time.Duration {
 	if req.Operation != sndif.OpWrite || !s.open || !s.running || s.cfg.Capture {
 		return 0
 	}
-	ahead := int64(s.written+uint64(req.RW.Length)) - int64(s.pos) - int64(s.bufSize)
+	ahead := s.ahead(uint64(req.RW.Length))
 	if ahead <= 0 || s.rate == 0 || s.frame == 0 {
 		return 0
 	}
@@ -349,6 +364,7 @@ func (s *stream) doOpen(o sndif.OpenReq) int32 {
 	}
 	s.open, s.running = true, false
 	s.written, s.pos, s.lastEvent, s.remNs = 0, 0, 0, 0
+	s.baseW, s.basePos, s.rebases = 0, 0, newBucket(rebasesPerSec, rebaseBurst)
 	s.volumes, s.mutes = make([]int32, ch), make([]bool, ch)
 	s.logf("OPEN %s %d Hz %d ch, buffer %d, period %d, %q", s.format, s.rate, ch, s.bufSize, s.period, s.endpoint)
 	return sndif.StatusOK
@@ -465,7 +481,7 @@ func (s *stream) doWrite(rw sndif.RWReq) int32 {
 		s.logf("WRITE %d+%d outside the %d-octet buffer (open %v)", rw.Offset, rw.Length, s.bufSize, s.open)
 		return sndif.StatusEINVAL
 	}
-	if s.written+uint64(len(b)) > s.pos+uint64(s.bufSize) {
+	if s.ahead(uint64(len(b))) > 0 {
 		// More than a buffer ahead of a clock that is not running (a
 		// running one makes the WRITE wait instead: early).
 		s.logf("WRITE of %d octets more than a buffer ahead of the stopped stream", len(b))
@@ -508,6 +524,11 @@ func (s *stream) doTrigger(t sndif.Trigger) int32 {
 	case sndif.TriggerStop, sndif.TriggerPause:
 		s.advance(now)
 		s.running = false
+		if t == sndif.TriggerStop {
+			if ok, _ := s.rebases.take(now); ok {
+				s.baseW, s.basePos = s.written, s.pos
+			}
+		}
 	default:
 		return sndif.StatusEINVAL
 	}

@@ -206,12 +206,7 @@ func runBatch(c *cli.Context, e *env, name string) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	host := &batch.Host{HV: h.hv, XS: xs, Trace: func(l string) { e.logf("%s", l) }}
-	rep, err = batch.Run(ctx, f, host, batch.RunOptions{
-		NoRollback: c.Bool("no-rollback"),
-		Progress: func(sr batch.StepReport) {
-			e.logf("step %d (%s): %s", sr.Step, sr.Op, sr.Status)
-		},
-	})
+	rep, err = batch.Run(ctx, f, host, e.runOptions(c))
 	if rerr := e.out.render(&BatchOutput{Report: rep}); err == nil {
 		err = rerr
 	}
@@ -261,4 +256,15 @@ func (o *BatchOutput) quietIDs() []string {
 		out = append(out, fmt.Sprintf("%d %s", s.Step, s.Status))
 	}
 	return out
+}
+
+// runOptions are batch run's and apply's: --no-rollback, and each step's
+// outcome logged with -v.
+func (e *env) runOptions(c *cli.Context) batch.RunOptions {
+	return batch.RunOptions{
+		NoRollback: c.Bool("no-rollback"),
+		Progress: func(sr batch.StepReport) {
+			e.logf("step %d (%s): %s", sr.Step, sr.Op, sr.Status)
+		},
+	}
 }

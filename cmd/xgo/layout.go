@@ -257,12 +257,7 @@ func runApply(c *cli.Context, e *env, name string) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = layout.Apply(ctx, p, bh, cp, batch.RunOptions{
-		NoRollback: c.Bool("no-rollback"),
-		Progress: func(sr batch.StepReport) {
-			e.logf("step %d (%s): %s", sr.Step, sr.Op, sr.Status)
-		},
-	}, rep)
+	err = layout.Apply(ctx, p, bh, cp, e.runOptions(c), rep)
 	if rerr := e.out.render(&LayoutOutput{Report: rep}); err == nil {
 		err = rerr
 	}

@@ -19,26 +19,30 @@ const module = "xgo.dev/xgo"
 // own rank; never of a higher one. Every package must be listed, so a new
 // package is placed in the architecture deliberately.
 var layers = map[string]int{
-	"cmd":        60, // CLI wiring, rendering, exit codes
-	"completion": 50,
-	"batch":      40,
-	"layout":     40, // desired-state files: diff and apply, on top of batch
-	"pcpu":       30,
-	"cpupool":    30,
-	"sched":      30,
-	"sound":      30,
-	"xensim":     20,
-	"hypercall":  10,
-	"xenstore":   10,
-	"cpuset":     5, // pure data, imports nothing of the module
-	"yamlerr":    5, // yaml.v3 error positions, imports nothing of the module
-	"suggest":    5, // "did you mean", imports nothing of the module
-	".":          0, // the module root holds only documentation
+	"cmd":             60, // CLI wiring, rendering, exit codes
+	"completion":      50,
+	"batch":           40,
+	"layout":          40, // desired-state files: diff and apply, on top of batch
+	"pcpu":            30,
+	"cpupool":         30,
+	"sched":           30,
+	"sound":           30,
+	"xensim":          20,
+	"xensim/simguest": 30, // FIXME(#20): imports sound/backend's device interfaces until they move down
+	"hypercall":       10,
+	"xenstore":        10,
+	"cpuset":          5, // pure data, imports nothing of the module
+	"yamlerr":         5, // yaml.v3 error positions, imports nothing of the module
+	"suggest":         5, // "did you mean", imports nothing of the module
+	".":               0, // the module root holds only documentation
 }
 
 // outside the product: test infrastructure may import anything, and
-// nothing in the product may import it.
-var infrastructure = []string{"vmtest"}
+// nothing in the product may import it. internal/ holds the harnesses
+// that only tests use (the XenStore conformance suite, the simulator's
+// scenarios, scripted peers and frontends); what --sim needs ships in
+// xensim.
+var infrastructure = []string{"vmtest", "internal"}
 
 // sysAllowed are the only packages that may import golang.org/x/sys.
 var sysAllowed = []string{"hypercall", "xenstore"}
@@ -51,6 +55,61 @@ func TestLayers(t *testing.T) {
 	for _, v := range checkLayers(imports) {
 		t.Error(v)
 	}
+}
+
+// TestBinaryLinksNoTestCode walks what cmd/xgo links, through every
+// package's non-test imports: no test infrastructure and no package
+// testing may be among them.
+func TestBinaryLinksNoTestCode(t *testing.T) {
+	if bad := testCodeLinked(moduleImports(t, "."), "cmd/xgo"); len(bad) > 0 {
+		t.Errorf("cmd/xgo links test code: %s", strings.Join(bad, "; "))
+	}
+}
+
+func TestBinaryLinksNoTestCodeCatches(t *testing.T) {
+	imports := map[string][]string{
+		"cmd/xgo":            {module + "/sound", "fmt"},
+		"sound":              {module + "/internal/vsndfront"},
+		"internal/vsndfront": {"testing"},
+		"xensim":             {"testing"},
+	}
+	if got := testCodeLinked(imports, "cmd/xgo"); len(got) != 1 {
+		t.Fatalf("want 1 finding, got %q", got)
+	}
+	imports["cmd/xgo"] = append(imports["cmd/xgo"], module+"/xensim")
+	if got := testCodeLinked(imports, "cmd/xgo"); len(got) != 2 {
+		t.Fatalf("want 2 findings, got %q", got)
+	}
+}
+
+// testCodeLinked lists the chains from root to a test-only package or to
+// package testing.
+func testCodeLinked(imports map[string][]string, root string) []string {
+	var bad []string
+	seen := map[string]bool{}
+	var walk func(pkg, chain string)
+	walk = func(pkg, chain string) {
+		if seen[pkg] {
+			return
+		}
+		seen[pkg] = true
+		if isInfrastructure(pkg) {
+			bad = append(bad, chain)
+			return
+		}
+		for _, imp := range imports[pkg] {
+			if imp == "testing" || strings.HasPrefix(imp, "testing/") {
+				bad = append(bad, chain+" -> "+imp)
+				continue
+			}
+			if dep, ok := strings.CutPrefix(imp, module+"/"); ok {
+				walk(dep, chain+" -> "+dep)
+			}
+		}
+	}
+	walk(root, root)
+	sort.Strings(bad)
+	return bad
 }
 
 // TestLayersCatchViolations proves the checker can fail.

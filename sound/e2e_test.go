@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/vsndfront"
 	"xgo.dev/xgo/sound"
-	"xgo.dev/xgo/xensim/vsndfront"
 	"xgo.dev/xgo/xenstore/xenbus"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/vsndfront"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/xensim"
-	"xgo.dev/xgo/xensim/vsndfront"
 	"xgo.dev/xgo/xenstore"
 	"xgo.dev/xgo/xenstore/xenbus"
 	"xgo.dev/xgo/xenstore/xenstored"

@@ -10,7 +10,7 @@
 // both hotplug paths (XENPF_cpu_online/offline and XEN_SYSCTL_cpu_hotplug,
 // with their different errnos), cpupools with their schedulers and
 // parameters, and domains with their pools and scheduler parameters.
-// The conformance scenarios of package xensim/scenario check these rules
+// The conformance scenarios of package internal/scenario check these rules
 // against the simulator here and against real Xen in the lab (vmtest).
 //
 // A Spec describes a host in YAML (strict, errors with line numbers):

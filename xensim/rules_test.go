@@ -10,7 +10,7 @@ import (
 
 // One test per rule of xen-abi.md §6 (and the scheduler rules of §2.4),
 // named after the Xen function it mirrors. The conformance scenarios of
-// xensim/scenario check the same rules again through the Hypervisor
+// internal/scenario check the same rules again through the Hypervisor
 // interface, on this simulator and on real Xen.
 
 func testHost(t *testing.T, spec *Spec) *Host {

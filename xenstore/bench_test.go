@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // Round trips over a real Unix socket in b.TempDir(), sequential and with

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // memHandler is a minimal store: READ and WRITE on a map, OK for the rest.

@@ -8,8 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // TestRequestGolden pins the exact bytes the client writes for every

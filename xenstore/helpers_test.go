@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // hexBytes parses hand-annotated hex: whitespace-separated byte pairs,

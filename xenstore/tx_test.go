@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // txPeer hands out transaction ids 1, 2, ... and refuses the first

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // watchPeer answers WATCH with OK followed by the initial event, as

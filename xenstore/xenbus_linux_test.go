@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"testing"
 
+	"xgo.dev/xgo/internal/xenstoretest"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/xenstoretest"
 )
 
 // xenbusSim plays Linux's xenbus_dev_frontend on the client's side of a

@@ -16,7 +16,7 @@ import (
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
-	"xgo.dev/xgo/sound/backend/backendtest"
+	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -237,7 +237,7 @@ func resolveDomains(ctx context.Context, xs *xenstore.Conn, names []string) ([]u
 // xgo --sim command loads, changes and saves in turn, so the backend
 // cannot hold it: it serves in turns too. Each turn loads the host,
 // runs the backend (with grants and event channels in memory, in
-// package backendtest's hypervisor, which lives as long as this
+// package simguest's hypervisor, which lives as long as this
 // process) and plays the guests' snd-xen-front until nothing moves or
 // simTurn has passed, then saves the host and lets other commands in for
 // simPause. vsnd-attach --wait releases the host while it waits, so the
@@ -248,8 +248,8 @@ const (
 )
 
 func runVsndBackendSim(ctx context.Context, opts vsndBackendOptions, e *env) error {
-	x := backendtest.New()
-	guests := backendtest.NewGuests(x)
+	x := simguest.New()
+	guests := simguest.NewGuests(x)
 	l := &backendLog{e: e}
 	l.logf("serving the simulated host in turns (grants and event channels in memory)")
 	for {
@@ -264,7 +264,7 @@ func runVsndBackendSim(ctx context.Context, opts vsndBackendOptions, e *env) err
 	}
 }
 
-func simBackendTurn(ctx context.Context, opts vsndBackendOptions, e *env, x *backendtest.Xen, guests *backendtest.Guests, l *backendLog, last bool) error {
+func simBackendTurn(ctx context.Context, opts vsndBackendOptions, e *env, x *simguest.Xen, guests *simguest.Guests, l *backendLog, last bool) error {
 	s, release, err := e.openSim(true)
 	if err != nil {
 		return err

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"xgo.dev/xgo/internal/vsndfront"
 	"xgo.dev/xgo/xensim"
-	"xgo.dev/xgo/xensim/vsndfront"
 	"xgo.dev/xgo/xenstore/xenbus"
 )
 

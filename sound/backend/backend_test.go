@@ -14,8 +14,8 @@ import (
 
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
-	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -316,7 +316,7 @@ func TestMisbehavingGuest(t *testing.T) {
 		playErr = g.Play(ctx, signal, 2048)
 	}()
 	s.SpoilRing(5000) // req_prod far ahead
-	if _, err := backendtest.WaitState(ctx, r.xs, bad.Backend+"/state", 6); err != nil {
+	if _, err := simguest.WaitState(ctx, r.xs, bad.Backend+"/state", 6); err != nil {
 		t.Fatalf("the broken device was not closed: %v", err)
 	}
 	errNode, _ := r.xs.Read(ctx, fmt.Sprintf("/local/domain/0/error/backend/vsnd/1/%d/error", bad.DevID))
@@ -344,7 +344,7 @@ func TestGuestDiesMidStream(t *testing.T) {
 	dying := r.attach(t, 1, "CARD, sample-rates=48000, sample-formats=s16_le", "PCM, name=d", "STREAM, unique-id=wav:dying.wav, type=p")
 	living := r.attach(t, 2, "CARD, sample-rates=48000, sample-formats=s16_le", "PCM, name=l", "STREAM, unique-id=wav:living.wav, type=p")
 	d, l := dying.Streams[0], living.Streams[0]
-	for _, s := range []*backendtest.Stream{d, l} {
+	for _, s := range []*simguest.Stream{d, l} {
 		if err := s.Open(sndif.FormatS16LE, 48000, 2, 8192, 2048); err != nil {
 			t.Fatal(err)
 		}
@@ -369,7 +369,7 @@ func TestGuestDiesMidStream(t *testing.T) {
 	dying.Close()
 	r.x.Destroy(1)
 	r.sim.Server().ReleaseDomain(1)
-	if _, err := backendtest.WaitState(ctx, r.xs, dying.Backend+"/state", 6); err != nil {
+	if _, err := simguest.WaitState(ctx, r.xs, dying.Backend+"/state", 6); err != nil {
 		t.Fatalf("the dead guest's device: %v", err)
 	}
 	wg.Wait()
@@ -393,7 +393,7 @@ func TestManyDevices(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	ctx := ctxT(t)
-	var fronts []*backendtest.Frontend
+	var fronts []*simguest.Frontend
 	for i := range 6 {
 		dom := uint32(1 + i%2)
 		fronts = append(fronts, r.attach(t, dom, "CARD, sample-rates=48000, sample-formats=s16_le", "PCM, name=m",
@@ -441,7 +441,7 @@ func TestShutdownFinalises(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.shutdown(t)
-	if st := backendtest.StateOf(ctx, r.xs, f.Backend+"/state"); st != 6 {
+	if st := simguest.StateOf(ctx, r.xs, f.Backend+"/state"); st != 6 {
 		t.Errorf("backend state %d after shutdown, want 6", st)
 	}
 	path := r.file(1, fmt.Sprintf("vsnd%d-pcm0-s0.wav", f.DevID))
@@ -466,7 +466,7 @@ func TestBadTransportThenRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backendtest.WaitState(ctx, guest, a.BackendPath+"/state", 2); err != nil {
+	if _, err := simguest.WaitState(ctx, guest, a.BackendPath+"/state", 2); err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range map[string]string{"ring-ref": "9999", "event-channel": "1", "evt-ring-ref": "9998", "evt-event-channel": "2"} {
@@ -477,7 +477,7 @@ func TestBadTransportThenRetry(t *testing.T) {
 	if err := guest.Write(ctx, a.FrontendPath+"/state", []byte("3")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backendtest.WaitState(ctx, guest, a.BackendPath+"/state", 6); err != nil {
+	if _, err := simguest.WaitState(ctx, guest, a.BackendPath+"/state", 6); err != nil {
 		t.Fatal(err)
 	}
 	e, _ := r.xs.Read(ctx, "/local/domain/0/error/backend/vsnd/1/0/error")
@@ -488,15 +488,15 @@ func TestBadTransportThenRetry(t *testing.T) {
 	if err := guest.Write(ctx, a.FrontendPath+"/state", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backendtest.WaitState(ctx, guest, a.BackendPath+"/state", 2); err != nil {
+	if _, err := simguest.WaitState(ctx, guest, a.BackendPath+"/state", 2); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond {
 		t.Errorf("InitWait again after %v: want a pause after a failure", d)
 	}
-	g := backendtest.NewGuests(r.x)
+	g := simguest.NewGuests(r.x)
 	conn := func(uint32) (*xenstore.Conn, error) { return guest, nil }
-	for backendtest.StateOf(ctx, guest, a.FrontendPath+"/state") != 4 || backendtest.StateOf(ctx, guest, a.BackendPath+"/state") != 4 {
+	for simguest.StateOf(ctx, guest, a.FrontendPath+"/state") != 4 || simguest.StateOf(ctx, guest, a.BackendPath+"/state") != 4 {
 		if _, err := g.Step(ctx, []uint32{1}, conn); err != nil {
 			t.Fatal(err)
 		}
@@ -554,13 +554,13 @@ func TestFrontendRepublishesWhileConnecting(t *testing.T) {
 			return
 		}
 		conn, _ := r.sim.XenStoreAs(1)
-		g := backendtest.NewGuests(r.x)
+		g := simguest.NewGuests(r.x)
 		for ctx.Err() == nil {
 			if _, err := g.Step(ctx, []uint32{1}, func(uint32) (*xenstore.Conn, error) { return conn, nil }); err != nil {
 				done <- err
 				return
 			}
-			if backendtest.StateOf(ctx, conn, "/local/domain/1/device/vsnd/0/state") == 4 {
+			if simguest.StateOf(ctx, conn, "/local/domain/1/device/vsnd/0/state") == 4 {
 				done <- nil
 				return
 			}
@@ -571,7 +571,7 @@ func TestFrontendRepublishesWhileConnecting(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if st := backendtest.StateOf(ctx, r.xs, "/local/domain/0/backend/vsnd/1/0/state"); st != 4 {
+	if st := simguest.StateOf(ctx, r.xs, "/local/domain/0/backend/vsnd/1/0/state"); st != 4 {
 		t.Fatalf("backend state %d", st)
 	}
 	if _, err := r.xs.Read(ctx, "/local/domain/0/error/backend/vsnd/1/0/error"); err == nil {
@@ -608,7 +608,7 @@ func TestUnderrunRefill(t *testing.T) {
 	if err := s.Write(chunk); err != nil {
 		t.Fatalf("the refill after the last stop: %v", err)
 	}
-	if err := s.Write(chunk); !errors.Is(err, backendtest.ErrStatus) {
+	if err := s.Write(chunk); !errors.Is(err, simguest.ErrStatus) {
 		t.Errorf("a second buffer while stopped: %v, want an error status", err)
 	}
 }

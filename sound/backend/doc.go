@@ -83,6 +83,6 @@
 // # Hosts
 //
 // On a real host Grants is /dev/xen/gntdev and Events /dev/xen/evtchn
-// (package hypercall); package backendtest provides both in memory, with
+// (package hypercall); package simguest provides both in memory, with
 // a test frontend.
 package backend

@@ -9,8 +9,8 @@ import (
 
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
-	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xensim/simguest"
 )
 
 // FuzzRequests sends random requests (any operation, any fields) to a
@@ -107,7 +107,7 @@ func FuzzHostileGuest(f *testing.F) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := fr.Streams[s%len(fr.Streams)].Do(req); err != nil && !errors.Is(err, backendtest.ErrTimeout) {
+				if _, err := fr.Streams[s%len(fr.Streams)].Do(req); err != nil && !errors.Is(err, simguest.ErrTimeout) {
 					t.Fatalf("%s: %v", req.Operation, err)
 				}
 			}

@@ -14,8 +14,8 @@ import (
 
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
-	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/xensim"
+	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -24,8 +24,8 @@ import (
 type rig struct {
 	sim  *xensim.Sim
 	xs   *xenstore.Conn
-	x    *backendtest.Xen
-	ev   *backendtest.Evtchn
+	x    *simguest.Xen
+	ev   *simguest.Evtchn
 	m    *sound.Manager
 	dir  string
 	log  *lineLog
@@ -64,7 +64,7 @@ func newRigConfig(t testing.TB, change func(*backend.Config)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := backendtest.New()
+	x := simguest.New()
 	x.AddDomain(0, 16)
 	x.AddDomain(1, 8192)
 	x.AddDomain(2, 8192)
@@ -108,7 +108,7 @@ func (r *rig) shutdown(t testing.TB) {
 
 // attach provisions a card for dom and runs the test frontend's
 // handshake against the backend.
-func (r *rig) attach(t testing.TB, dom uint32, items ...string) *backendtest.Frontend {
+func (r *rig) attach(t testing.TB, dom uint32, items ...string) *simguest.Frontend {
 	t.Helper()
 	ctx := ctxT(t)
 	card, err := sound.ParseItems(items)
@@ -123,7 +123,7 @@ func (r *rig) attach(t testing.TB, dom uint32, items ...string) *backendtest.Fro
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := backendtest.Attach(ctx, r.x, conn, dom, a.DevID)
+	f, err := simguest.Attach(ctx, r.x, conn, dom, a.DevID)
 	if err != nil {
 		t.Fatal(err)
 	}

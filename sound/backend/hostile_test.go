@@ -16,8 +16,8 @@ import (
 
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
-	"xgo.dev/xgo/sound/backend/backendtest"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -64,11 +64,11 @@ func (r *rig) tamper(t testing.TB, dom uint32, devid int, nodes map[string]strin
 }
 
 // connect runs the guest's handshake; failing is an error, not fatal.
-func (r *rig) connect(t testing.TB, dom uint32, devid int, limit time.Duration) (*backendtest.Frontend, error) {
+func (r *rig) connect(t testing.TB, dom uint32, devid int, limit time.Duration) (*simguest.Frontend, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	f, err := backendtest.Attach(ctx, r.x, r.guest(t, dom), dom, devid)
+	f, err := simguest.Attach(ctx, r.x, r.guest(t, dom), dom, devid)
 	if err == nil {
 		t.Cleanup(f.Close)
 	}
@@ -299,7 +299,7 @@ func TestHostileFilesystemObjects(t *testing.T) {
 		"STREAM, unique-id=wav:old.wav, type=p",   // someone else's file
 		"STREAM, unique-id=wav:fifo2.wav, type=p") // nothing there
 	ctx := ctxT(t)
-	play := func(s *backendtest.Stream) error {
+	play := func(s *simguest.Stream) error {
 		if err := s.Open(sndif.FormatS16LE, 48000, 2, 8192, 2048); err != nil {
 			return err
 		}
@@ -315,7 +315,7 @@ func TestHostileFilesystemObjects(t *testing.T) {
 	}
 	for _, i := range []int{1, 3} {
 		start := time.Now()
-		if err := f.Streams[i].Open(sndif.FormatS16LE, 48000, 2, 8192, 2048); !errors.Is(err, backendtest.ErrStatus) || time.Since(start) > time.Second {
+		if err := f.Streams[i].Open(sndif.FormatS16LE, 48000, 2, 8192, 2048); !errors.Is(err, simguest.ErrStatus) || time.Since(start) > time.Second {
 			t.Errorf("capture stream %d: OPEN gave %v after %v; want an error status at once", i, err, time.Since(start))
 		}
 	}
@@ -361,7 +361,7 @@ func TestHostileWriteFlood(t *testing.T) {
 	if err := s.Write(make([]byte, 65536)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write(chunk); !errors.Is(err, backendtest.ErrStatus) {
+	if err := s.Write(chunk); !errors.Is(err, simguest.ErrStatus) {
 		t.Errorf("a WRITE beyond the buffer of a stopped stream: %v, want an error status", err)
 	}
 	if err := s.Trigger(sndif.TriggerStart); err != nil {
@@ -487,14 +487,14 @@ func TestGuestBounds(t *testing.T) {
 	r := newRigConfig(t, func(c *backend.Config) { c.WAVQuota = 100000; c.MaxGrantPages = 16 })
 	f := r.attach(t, 1, "CARD, sample-rates=48000, sample-formats=s16_le, buffer-size=262144", "PCM, name=q", "STREAM, unique-id=wav:q.wav, type=p")
 	s := f.Streams[0]
-	if err := s.Open(sndif.FormatS16LE, 48000, 2, 262144, 16384); !errors.Is(err, backendtest.ErrStatus) {
+	if err := s.Open(sndif.FormatS16LE, 48000, 2, 262144, 16384); !errors.Is(err, simguest.ErrStatus) {
 		t.Errorf("a 64-page buffer with 16 pages allowed: %v", err)
 	}
 	if err := s.Open(sndif.FormatS16LE, 48000, 2, 16384, 4096); err != nil {
 		t.Fatal(err)
 	}
 	err := s.Play(ctxT(t), tone16(50000, 2, 440), 4096)
-	if !errors.Is(err, backendtest.ErrStatus) {
+	if !errors.Is(err, simguest.ErrStatus) {
 		t.Errorf("200000 octets into a 100000-octet quota: %v, want an error status", err)
 	}
 	s.Close()

@@ -9,7 +9,7 @@ import (
 
 // Grants maps pages other domains granted to this one: on a real host
 // /dev/xen/gntdev (hypercall.Gntdev, through GntdevGrants), in tests
-// package backendtest's in-memory grant table.
+// package simguest's in-memory grant table.
 type Grants interface {
 	// Map maps the pages domid granted under refs into one contiguous
 	// mapping, read-only unless writable. A bad reference is an error,
@@ -24,7 +24,7 @@ type Mapping interface {
 }
 
 // Events is an event channel handle: on a real host /dev/xen/evtchn
-// (*hypercall.Evtchn fits it as is), in tests package backendtest's
+// (*hypercall.Evtchn fits it as is), in tests package simguest's
 // in-memory channels.
 type Events interface {
 	BindInterdomain(domid, remotePort uint32) (uint32, error)

@@ -10,12 +10,12 @@ import (
 	"testing"
 
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/internal/scenario"
 	"xgo.dev/xgo/xensim"
-	"xgo.dev/xgo/xensim/scenario"
 )
 
 // TestXenScenarios runs the simulator's conformance scenarios
-// (xensim/scenario) against the real hypervisor, with a lab domU to move
+// (internal/scenario) against the real hypervisor, with a lab domU to move
 // between pools, and checks that the simulator's lab spec describes this
 // host. A scenario that passes on xensim and fails here is a simulator
 // bug. The hypervisor does not depend on the XenStore daemon, so one boot

@@ -19,11 +19,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"xgo.dev/xgo/internal/conformance"
 	"xgo.dev/xgo/xenstore"
-	"xgo.dev/xgo/xenstore/conformance"
 )
 
-// The XenStore conformance suite (package xenstore/conformance) on the
+// The XenStore conformance suite (package internal/conformance) on the
 // real daemon of this boot: every scenario's transcript must equal the
 // committed one (generated from the in-process daemon), with the
 // scenario's overrides for this daemon applied.

@@ -4,6 +4,6 @@
 // xenbus_read_driver_state does.
 //
 // It is shared by the vsnd provisioning code (package sound), the Go vsnd
-// backend (sound/backend) and the simulated frontend (xensim/vsndfront),
+// backend (sound/backend) and the simulated frontend (internal/vsndfront),
 // so the three agree on one definition.
 package xenbus

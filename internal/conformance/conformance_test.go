@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"xgo.dev/xgo/xenstore/conformance"
+	"xgo.dev/xgo/internal/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.txt from the in-process daemon")

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"xgo.dev/xgo/xenstore/conformance"
+	"xgo.dev/xgo/internal/conformance"
 )
 
 // noisy writes a line of console noise before every write, as kernel

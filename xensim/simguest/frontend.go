@@ -1,4 +1,4 @@
-package backendtest
+package simguest
 
 import (
 	"context"
@@ -76,7 +76,7 @@ func StateOf(ctx context.Context, conn *xenstore.Conn, path string) int {
 
 // WaitState waits until the node at path holds one of states.
 func WaitState(ctx context.Context, conn *xenstore.Conn, path string, states ...int) (int, error) {
-	w, err := conn.Watch(ctx, path, "backendtest-"+path)
+	w, err := conn.Watch(ctx, path, "simguest-"+path)
 	if err != nil {
 		return 0, err
 	}
@@ -307,7 +307,7 @@ func (s *Stream) WaitPosition(ctx context.Context, pos uint64) error {
 
 // ErrTimeout is a request the backend did not answer in time (Linux's
 // VSND_WAIT_BACK_MS, 3 s).
-var ErrTimeout = errors.New("backendtest: no response")
+var ErrTimeout = errors.New("simguest: no response")
 
 // Do sends one request and waits for its response, as be_stream_do_io
 // and be_stream_wait_io do.
@@ -334,7 +334,7 @@ func (s *Stream) Do(req sndif.Request) (sndif.Response, error) {
 }
 
 // ErrStatus is a request the backend answered with an error status.
-var ErrStatus = errors.New("backendtest: error status")
+var ErrStatus = errors.New("simguest: error status")
 
 func statusErr(r sndif.Response, err error) error {
 	if err != nil {

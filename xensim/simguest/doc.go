@@ -1,4 +1,4 @@
-// Package backendtest runs package backend without Xen: an in-memory
+// Package simguest runs package backend without Xen: an in-memory
 // hypervisor (Xen) with domains whose memory is pages, a grant table per
 // domain and interdomain event channels, and a Frontend that drives the
 // real sndif protocol over them the way Linux's snd-xen-front does
@@ -10,4 +10,4 @@
 // one contiguous buffer only when the guest's pages are adjacent in its
 // memory, which is how Frontend allocates its buffers (a mapping of
 // scattered pages fails with EINVAL, where a real gntdev would map them).
-package backendtest
+package simguest

@@ -23,6 +23,7 @@ var layers = map[string]int{
 	"completion":      50,
 	"batch":           40,
 	"layout":          40, // desired-state files: diff and apply, on top of batch
+	"host":            45, // opens real Xen or the simulated host, builds the managers
 	"pcpu":            30,
 	"cpupool":         30,
 	"sched":           30,

@@ -10,8 +10,6 @@ import (
 
 	"xgo.dev/xgo/completion"
 	"xgo.dev/xgo/hypercall"
-	"xgo.dev/xgo/xensim"
-	"xgo.dev/xgo/xenstore"
 )
 
 // Shell completion: "xgo completion bash|zsh|fish" prints a script, and
@@ -99,48 +97,26 @@ func runComplete(ctx context.Context, d deps, words []string) int {
 // openCompletionHost opens the host the completed line acts on, read
 // only: the simulated host (--sim on the line, or $XGO_SIM) or this
 // machine's hypervisor and XenStore, whichever of them can be opened.
-func openCompletionHost(_ context.Context, e *env, t completion.Target) (completion.Host, error) {
+func openCompletionHost(ctx context.Context, e *env, t completion.Target) (completion.Host, error) {
 	g := globalOptions{Sim: t.Sim, SimState: t.SimState}
 	applySimEnv(e, &g)
 	e.global = g
-	if g.Sim {
-		path, err := e.simPath()
-		if err != nil {
-			return nil, err
-		}
-		s, err := xensim.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		xs, err := s.XenStore()
-		if err != nil {
-			return nil, errors.Join(err, s.Discard())
-		}
-		return &closingHost{Host: completion.NewHost(s.Host(), xs), close: func() error {
-			return errors.Join(xs.Close(), s.Discard())
-		}}, nil
+	h, err := e.openHost(false)
+	if err != nil {
+		return nil, err
 	}
 	var hv hypercall.Hypervisor
-	var closers []func() error
-	if x, err := hypercall.Open(); err == nil {
-		hv = x
-		closers = append(closers, x.Close)
-	}
 	var xs completion.Store
-	if c, err := xenstore.Dial(nil); err == nil {
+	if x, err := h.Hypervisor(); err == nil {
+		hv = x
+	}
+	if c, err := h.XenStore(ctx); err == nil {
 		xs = c
-		closers = append(closers, c.Close)
 	}
 	if hv == nil && xs == nil {
-		return nil, errors.New("no Xen")
+		return nil, errors.Join(errors.New("no Xen"), h.Close())
 	}
-	return &closingHost{Host: completion.NewHost(hv, xs), close: func() error {
-		var errs []error
-		for _, c := range closers {
-			errs = append(errs, c())
-		}
-		return errors.Join(errs...)
-	}}, nil
+	return &closingHost{Host: completion.NewHost(hv, xs), close: h.Close}, nil
 }
 
 type closingHost struct {

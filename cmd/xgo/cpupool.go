@@ -44,25 +44,14 @@ func cpupoolCommands(e *env) []*cli.Command {
 // save says whether a simulated host's state is written back (the command
 // may change it). The returned function releases everything.
 func openPools(ctx context.Context, e *env, save bool) (*cpupool.Manager, func() error, error) {
-	h, err := openHost(ctx, e, true, save)
+	h, err := e.openHost(save)
 	if err != nil {
 		return nil, nil, err
 	}
-	xs, ok := h.xs.(cpupool.Store)
-	if !ok {
-		_ = h.Close()
-		if h.xs == nil && !e.global.Sim {
-			// openHost only logs why; dial again for the error.
-			c, derr := e.dialXenstore(ctx)
-			if derr != nil {
-				return nil, nil, fmt.Errorf("cpupool names are kept in XenStore: %w", derr)
-			}
-			_ = c.Close()
-		}
-		return nil, nil, errors.New("cpupool names are kept in XenStore, and it cannot be reached")
+	m, err := h.Pools(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(err, h.Close())
 	}
-	m := cpupool.New(h.hv, xs)
-	m.Trace = func(line string) { e.logf("%s", line) }
 	return m, h.Close, nil
 }
 

@@ -4,27 +4,24 @@ import (
 	"context"
 	"errors"
 
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/pcpu"
 	"xgo.dev/xgo/xensim"
 )
 
-// xenHost is the host a pCPU command acts on: this machine's hypervisor
-// (and XenStore), or with --sim the simulated host's. Close releases it;
-// for a simulated host it saves the state file when the command may have
-// changed something (save), and leaves it untouched otherwise.
+// xenHost is the host a pCPU, batch or layout command acts on (see
+// env.openHost), with its hypervisor open and, best effort, its
+// XenStore.
 type xenHost struct {
+	*host.Host
 	hv  hypercall.Hypervisor
-	xs  pcpu.XenStore // nil when XenStore is not reachable
-	sim *xensim.Sim   // nil on a real host
-
-	closers []func() error // run in reverse order by Close
+	xs  host.Store  // nil when XenStore is not reachable
+	sim *xensim.Sim // nil on a real host
 }
 
 // openHypervisor returns the hypervisor of the host xgo acts on and a
-// function that releases it: hypercall.Open on a real host, the simulated
-// host's with --sim (whose state is saved by the release when save is
-// true).
+// function that releases it.
 func openHypervisor(e *env, save bool) (hypercall.Hypervisor, func() error, error) {
 	h, err := openHost(context.Background(), e, false, save)
 	if err != nil {
@@ -33,51 +30,31 @@ func openHypervisor(e *env, save bool) (hypercall.Hypervisor, func() error, erro
 	return h.hv, h.Close, nil
 }
 
-// openHost opens the host; withXS also connects to its XenStore for pool
-// names (best effort on a real host: a XenStore that cannot be reached
-// only costs the names, which -v reports).
+// openHost opens the host with its hypervisor; withXS also connects to
+// its XenStore for pool names (best effort on a real host: a XenStore
+// that cannot be reached only costs the names, which -v reports).
 func openHost(ctx context.Context, e *env, withXS, save bool) (*xenHost, error) {
-	if e.global.Sim {
-		s, release, err := e.openSim(save)
-		if err != nil {
-			return nil, err
-		}
-		h := &xenHost{hv: s.Host(), sim: s, closers: []func() error{release}}
-		if withXS {
-			c, err := s.XenStore()
-			if err != nil {
-				_ = release()
-				return nil, err
-			}
-			h.xs = c
-			h.closers = append(h.closers, c.Close)
-		}
-		return h, nil
-	}
-	x, err := hypercall.Open()
+	h, err := e.openHost(save)
 	if err != nil {
-		return nil, explainNoXen(err)
+		return nil, err
 	}
-	h := &xenHost{hv: x, closers: []func() error{x.Close}}
+	hv, err := h.Hypervisor()
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	x := &xenHost{Host: h, hv: hv, sim: h.Sim()}
 	if withXS {
-		c, err := e.dialXenstore(ctx)
-		if err != nil {
+		xs, err := h.XenStore(ctx)
+		switch {
+		case err == nil:
+			x.xs = xs
+		case x.sim != nil:
+			return nil, errors.Join(err, h.Close())
+		default:
 			e.logf("no pool names: %v", err)
-		} else {
-			h.xs = c
-			h.closers = append(h.closers, c.Close)
 		}
 	}
-	return h, nil
-}
-
-// Close releases the host.
-func (h *xenHost) Close() error {
-	var errs []error
-	for i := len(h.closers) - 1; i >= 0; i-- {
-		errs = append(errs, h.closers[i]())
-	}
-	return errors.Join(errs...)
+	return x, nil
 }
 
 // sysfs returns what --via sysfs writes through: the kernel's xen_cpu

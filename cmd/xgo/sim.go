@@ -1,12 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"os"
 
-	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/xensim"
-	"xgo.dev/xgo/xenstore"
 )
 
 // This file is the one place where a command gets hold of the simulated
@@ -41,41 +40,46 @@ func (e *env) simPath() (string, error) {
 	return xensim.DefaultPath()
 }
 
-// openSim locks and loads the simulated host. The returned function
-// releases it: it saves the state when save is true and the command is
-// not a dry run, and otherwise leaves the state file as it was. Until it
-// is called, every other xgo process that wants the host waits, so each
-// command's changes are applied whole.
-func (e *env) openSim(save bool) (*xensim.Sim, func() error, error) {
-	path, err := e.simPath()
-	if err != nil {
-		return nil, nil, err
+// openHost opens the host the command acts on (package host): the
+// simulated host, locked until Close, with --sim; this machine's Xen
+// otherwise. save says whether the command may change the host: a
+// simulated host is then saved by Close, unless this is a dry run, and
+// otherwise left as it was.
+func (e *env) openHost(save bool) (*host.Host, error) {
+	opts := host.Options{
+		Save:  save && !e.global.DryRun,
+		Note:  func(l string) { e.logOncef("%s", l) },
+		Trace: func(l string) { e.logf("%s", l) },
 	}
-	s, err := xensim.Open(path)
-	if err != nil {
-		return nil, nil, err
+	if e.global.Sim {
+		path, err := e.simPath()
+		if err != nil {
+			return nil, err
+		}
+		opts.Sim, opts.SimPath = true, path
 	}
-	if s.Booted() {
+	if e.deps.dialXenstore != nil {
+		opts.DialXenstore = func(ctx context.Context) (host.Store, error) { return e.deps.dialXenstore(ctx, e) }
+	}
+	h, err := host.Open(opts)
+	if errors.Is(err, host.ErrNoSimHost) {
 		// Only "xgo sim init" makes a host: a mistyped path or a failed
 		// "sim init --spec" would otherwise act on a host nobody asked
 		// for. Like any file named on the line that cannot be read, a
 		// usage error.
-		_ = s.Discard()
-		return nil, nil, usagef("no simulated host at %s: create one with \"xgo --sim=%s sim init\"", cutArg(path), cutArg(path))
+		return nil, usagef("no simulated host at %s: create one with \"xgo --sim=%s sim init\"", cutArg(opts.SimPath), cutArg(opts.SimPath))
 	}
-	save = save && !e.global.DryRun
-	if save {
-		e.logOncef("simulated host %s (saved when the command ends)", s.Path())
-	} else {
-		e.logOncef("simulated host %s (read only)", s.Path())
+	return h, err
+}
+
+// openSim opens the simulated host (see openHost); the returned function
+// releases it.
+func (e *env) openSim(save bool) (*xensim.Sim, func() error, error) {
+	h, err := e.openHost(save)
+	if err != nil {
+		return nil, nil, err
 	}
-	release := func() error {
-		if save {
-			return s.Close()
-		}
-		return s.Discard()
-	}
-	return s, release, nil
+	return h.Sim(), h.Close, nil
 }
 
 // withSim runs fn on the simulated host opened by openSim and releases
@@ -91,52 +95,4 @@ func (e *env) withSim(save bool, fn func(s *xensim.Sim) error) (err error) {
 		}
 	}()
 	return fn(s)
-}
-
-// privcmdPaths are where Linux's privcmd driver appears in a dom0.
-var privcmdPaths = []string{"/dev/xen/privcmd", "/proc/xen/privcmd"}
-
-// noXenError replaces the error of a command that found no Xen to talk
-// to: one line that says so and how to use the simulated host instead.
-// It keeps the cause's chain, so the exit status stays 3.
-type noXenError struct {
-	why   string // "no /dev/xen/privcmd", "this is a Xen guest"
-	cause error
-}
-
-func (e *noXenError) Error() string {
-	return "this machine is not a Xen dom0 (" + e.why + "): run xgo in dom0 as root, " +
-		"or try it on a simulated host with --sim (xgo --sim pcpu-list) or XGO_SIM=FILE"
-}
-
-func (e *noXenError) Unwrap() error { return e.cause }
-
-// explainNoXen turns err, the failure to reach the real host, into a
-// noXenError when this machine is no dom0 at all: not on Xen or without
-// the privcmd driver (then xenstored is missing too), or a Xen guest. A
-// XenStore named by $XENSTORED_PATH (read by xenstore.Dial from the
-// process) keeps its own error: the user pointed xgo at it.
-func explainNoXen(err error) error {
-	var de *xenstore.DialError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, hypercall.ErrNotDom0):
-		return &noXenError{why: "this is a Xen guest", cause: err}
-	case errors.As(err, &de) && os.Getenv("XENSTORED_PATH") != "":
-	case errors.Is(err, hypercall.ErrNoXen), errors.As(err, &de):
-		if !hasPrivcmd() {
-			return &noXenError{why: "no /dev/xen/privcmd", cause: err}
-		}
-	}
-	return err
-}
-
-func hasPrivcmd() bool {
-	for _, p := range privcmdPaths {
-		if _, err := os.Stat(p); err == nil {
-			return true
-		}
-	}
-	return false
 }

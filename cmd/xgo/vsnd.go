@@ -11,7 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/sound"
 )
 
@@ -36,41 +35,15 @@ func vsndCommands(e *env) []*cli.Command {
 // are those XenStore lists, as -v says. save says whether the command
 // may change the host (a simulated host is then saved, unless -N).
 func openVsnd(ctx context.Context, e *env, save bool) (*sound.Manager, func() error, error) {
-	trace := func(line string) { e.logf("%s", line) }
-	if e.global.Sim {
-		s, releaseSim, err := e.openSim(save)
-		if err != nil {
-			return nil, nil, err
-		}
-		xs, err := s.XenStore()
-		if err != nil {
-			return nil, nil, errors.Join(err, releaseSim())
-		}
-		release := func() error { return errors.Join(xs.Close(), releaseSim()) }
-		return &sound.Manager{XS: xs, HV: s.Host(), Trace: trace}, release, nil
-	}
-	xs, err := e.openXenstore(ctx, save)
+	h, err := e.openHost(save)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &sound.Manager{XS: xs, Trace: trace}
-	closers := []func() error{xs.Close}
-	if e.deps.dialXenstore == nil { // tests inject a XenStore without a hypervisor
-		if x, err := hypercall.Open(); err != nil {
-			e.logf("vsnd: domains from XenStore only: %v", err)
-		} else {
-			m.HV = x
-			closers = append(closers, x.Close)
-		}
+	m, err := h.Sound(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(err, h.Close())
 	}
-	release := func() error {
-		var errs []error
-		for i := len(closers) - 1; i >= 0; i-- {
-			errs = append(errs, closers[i]())
-		}
-		return errors.Join(errs...)
-	}
-	return m, release, nil
+	return m, h.Close, nil
 }
 
 // withVsnd runs fn with the host open (see openVsnd).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
@@ -128,17 +129,17 @@ func runVsndBackend(ctx context.Context, opts vsndBackendOptions, e *env) error 
 	}
 	xs, err := xenstore.Dial(nil)
 	if err != nil {
-		return explainNoXen(err)
+		return host.ExplainNoXen(err)
 	}
 	defer xs.Close()
 	gnt, err := hypercall.OpenGntdev()
 	if err != nil {
-		return explainNoXen(err)
+		return host.ExplainNoXen(err)
 	}
 	defer gnt.Close()
 	ev, err := hypercall.OpenEvtchn()
 	if err != nil {
-		return explainNoXen(err)
+		return host.ExplainNoXen(err)
 	}
 	return serveVsndWith(ctx, opts, e, xs, backend.GntdevGrants(gnt), ev, false, &backendLog{e: e})
 }

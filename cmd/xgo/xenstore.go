@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -34,39 +35,24 @@ func (e *env) dialXenstore(ctx context.Context) (xsConn, error) {
 // --sim that is the simulated host's, held locked until Close, which saves
 // its state when save is true (the command may have changed it).
 func (e *env) openXenstore(ctx context.Context, save bool) (xsConn, error) {
-	if e.global.Sim {
-		s, release, err := e.openSim(save)
-		if err != nil {
-			return nil, err
-		}
-		c, err := s.XenStore()
-		if err != nil {
-			return nil, errors.Join(err, release())
-		}
-		return &simXenstore{Conn: c, release: release}, nil
-	}
-	if e.deps.dialXenstore != nil {
-		return e.deps.dialXenstore(ctx, e)
-	}
-	// Dial honours $XENSTORED_PATH, then the usual sockets, then
-	// /dev/xen/xenbus, like libxenstore.
-	c, err := xenstore.Dial(nil)
+	h, err := e.openHost(save)
 	if err != nil {
-		return nil, explainNoXen(err)
+		return nil, err
 	}
-	return c, nil
+	c, err := h.XenStore(ctx)
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	return &hostConn{Store: c, h: h}, nil
 }
 
-// simXenstore is a connection to the simulated host's XenStore that
-// releases the host (see openSim) when closed.
-type simXenstore struct {
-	*xenstore.Conn
-	release func() error
+// hostConn is a XenStore connection that releases its host when closed.
+type hostConn struct {
+	host.Store
+	h *host.Host
 }
 
-func (c *simXenstore) Close() error {
-	return errors.Join(c.Conn.Close(), c.release())
-}
+func (c *hostConn) Close() error { return c.h.Close() }
 
 // withXenstore connects (see openXenstore), runs fn and closes the
 // connection, reporting a failure to close (with --sim: to save the

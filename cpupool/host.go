@@ -2,16 +2,15 @@ package cpupool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sched"
 	"xgo.dev/xgo/suggest"
 	"xgo.dev/xgo/xenstore"
@@ -128,10 +127,10 @@ func (d Domain) Sched(p Pool) sched.Domain {
 }
 
 // PoolPath is the XenStore directory of pool id.
-func PoolPath(id uint32) string { return "/local/pool/" + strconv.FormatUint(uint64(id), 10) }
+func PoolPath(id uint32) string { return naming.PoolPath(id) }
 
 // DomainPath is the XenStore home of domain id.
-func DomainPath(id uint16) string { return "/local/domain/" + strconv.FormatUint(uint64(id), 10) }
+func DomainPath(id uint16) string { return naming.DomainPath(uint32(id)) }
 
 // Pools returns every cpupool in id order with its name: one INFO
 // hypercall per pool plus one, and one XenStore read per pool, issued
@@ -145,9 +144,9 @@ func (m *Manager) Pools(ctx context.Context) ([]Pool, error) {
 	paths := make([]string, len(infos))
 	for i, in := range infos {
 		pools[i] = Pool{ID: in.ID, Scheduler: in.Scheduler, CPUs: in.CPUs, NDom: int(in.NDom)}
-		paths[i] = PoolPath(in.ID) + "/name"
+		paths[i] = naming.PoolNamePath(in.ID)
 	}
-	names, found, err := readAll(ctx, m.xs, paths)
+	names, found, err := readNames(ctx, m.xs, paths)
 	if err != nil {
 		return nil, err
 	}
@@ -167,9 +166,9 @@ func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
 	paths := make([]string, len(infos))
 	for i, in := range infos {
 		doms[i] = Domain{ID: in.Domid, Pool: in.Cpupool, MaxVCPUID: in.MaxVCPUID, Dying: in.Dying()}
-		paths[i] = DomainPath(in.Domid) + "/name"
+		paths[i] = naming.DomainNamePath(uint32(in.Domid))
 	}
-	names, found, err := readAll(ctx, m.xs, paths)
+	names, found, err := readNames(ctx, m.xs, paths)
 	if err != nil {
 		return nil, err
 	}
@@ -179,28 +178,17 @@ func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
 	return doms, nil
 }
 
-// readAll reads paths concurrently (the connection pipelines them). A
-// missing node gives found false; any other error fails the call.
-func readAll(ctx context.Context, xs xenstore.Ops, paths []string) ([]string, []bool, error) {
-	vals := make([]string, len(paths))
-	found := make([]bool, len(paths))
-	errs := make([]error, len(paths))
-	var wg sync.WaitGroup
-	for i, p := range paths {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := xs.Read(ctx, p)
-			switch {
-			case err == nil:
-				vals[i], found[i] = string(v), true
-			case !errors.Is(err, xenstore.ErrNotExist):
-				errs[i] = err
-			}
-		}()
+// readNames reads name nodes that may be missing (found false).
+func readNames(ctx context.Context, xs xenstore.Ops, paths []string) ([]string, []bool, error) {
+	vals, err := xenstore.ReadEach(ctx, xs, paths)
+	if err != nil {
+		return nil, nil, err
 	}
-	wg.Wait()
-	return vals, found, errors.Join(errs...)
+	names, found := make([]string, len(vals)), make([]bool, len(vals))
+	for i, v := range vals {
+		names[i], found[i] = string(v), v != nil
+	}
+	return names, found, nil
 }
 
 // host is one reading of the pools and free CPUs, the basis on which a
@@ -291,44 +279,16 @@ func (h *host) nameUsed(name string, except uint32) (Pool, bool) {
 	return Pool{}, false
 }
 
-// isID reports whether q is all digits: libxl reads such a qualifier as
-// an id (qualifier_to_id in libxl_utils.c).
-func isID(q string) bool {
-	if q == "" {
-		return false
-	}
-	for i := 0; i < len(q); i++ {
-		if q[i] < '0' || q[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // resolve finds the pool q names, as libxl_cpupool_qualifier_to_cpupoolid
 // does: an all-digit q is an id, anything else a name compared with every
 // pool's /local/pool/<id>/name; the pool with the lowest id wins if two
 // share a name.
 func (h *host) resolve(q string) (Pool, error) {
-	if isID(q) {
-		id, err := strconv.ParseUint(q, 10, 32)
-		if err == nil {
-			if p, ok := h.poolByID(uint32(id)); ok {
-				return p, nil
-			}
-		}
-		return Pool{}, &NotFoundError{Kind: "cpupool", Name: q}
+	i := naming.Find(h.pools, q, 32, func(p Pool) uint32 { return p.ID }, func(p Pool) (string, bool) { return p.Name, p.Named })
+	if i >= 0 {
+		return h.pools[i], nil
 	}
-	var names []string
-	for _, p := range h.pools {
-		if p.Named && p.Name == q {
-			return p, nil
-		}
-		if p.Named {
-			names = append(names, p.Name)
-		}
-	}
-	return Pool{}, &NotFoundError{Kind: "cpupool", Name: q, Suggestion: suggest.Closest(q, names)}
+	return Pool{}, notFound("cpupool", q, h.pools, func(p Pool) (string, bool) { return p.Name, p.Named })
 }
 
 // Pool returns the pool q names (an id if all digits, else a name).
@@ -350,27 +310,26 @@ func ResolvePool(pools []Pool, q string) (Pool, error) {
 // anything else is compared with /local/domain/<id>/name (the lowest domid
 // wins). Unlike xl, a domid must exist.
 func resolveDomain(doms []Domain, q string) (Domain, error) {
-	if isID(q) {
-		id, err := strconv.ParseUint(q, 10, 16)
-		if err == nil {
-			for _, d := range doms {
-				if uint64(d.ID) == id {
-					return d, nil
-				}
-			}
-		}
-		return Domain{}, &NotFoundError{Kind: "domain", Name: q}
+	name := func(d Domain) (string, bool) { return d.Name, d.Named }
+	if i := naming.Find(doms, q, 16, func(d Domain) uint32 { return uint32(d.ID) }, name); i >= 0 {
+		return doms[i], nil
+	}
+	return Domain{}, notFound("domain", q, doms, name)
+}
+
+// notFound says that no item is named q, suggesting the closest name
+// when q is not an id.
+func notFound[T any](kind, q string, items []T, name func(T) (string, bool)) error {
+	if naming.IsID(q) {
+		return &NotFoundError{Kind: kind, Name: q}
 	}
 	var names []string
-	for _, d := range doms {
-		if d.Named && d.Name == q {
-			return d, nil
-		}
-		if d.Named {
-			names = append(names, d.Name)
+	for _, it := range items {
+		if n, ok := name(it); ok {
+			names = append(names, n)
 		}
 	}
-	return Domain{}, &NotFoundError{Kind: "domain", Name: q, Suggestion: suggest.Closest(q, names)}
+	return &NotFoundError{Kind: kind, Name: q, Suggestion: suggest.Closest(q, names)}
 }
 
 // Domain returns the domain q names (a domid if all digits, else a name).

@@ -10,6 +10,7 @@ import (
 
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sched"
 	"xgo.dev/xgo/xenstore"
 )
@@ -32,7 +33,7 @@ func checkName(name string) error {
 	switch {
 	case name == "":
 		return invalidf("a cpupool name must not be empty")
-	case isID(name):
+	case naming.IsID(name):
 		return invalidf("cpupool name %q is all digits: it would be read as a pool id", name)
 	case len(name) > MaxNameLen:
 		return invalidf("cpupool name %q is %d bytes long: at most %d", name[:20]+"...", len(name), MaxNameLen)

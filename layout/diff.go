@@ -15,6 +15,7 @@ import (
 	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sched"
 )
 
@@ -664,7 +665,7 @@ func (d *differ) parseCPUs(c *CPUList) (cpuset.Set, error) {
 func (l *live) domain(q string) *liveDomain {
 	for i := range l.doms {
 		d := &l.doms[i]
-		if (d.Named && d.Name == q) || (isDigits(q) && strconv.Itoa(int(d.ID)) == q) {
+		if (d.Named && d.Name == q) || (naming.IsID(q) && strconv.Itoa(int(d.ID)) == q) {
 			return d
 		}
 	}

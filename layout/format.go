@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/yamlerr"
 
 	"xgo.dev/xgo/batch"
@@ -318,7 +319,7 @@ func (d *decoder) pool(n *yaml.Node, i int) *Pool {
 		switch k.Value {
 		case "name":
 			p.Name = d.name(v, what+": name")
-			if d.err == nil && isDigits(p.Name) {
+			if d.err == nil && naming.IsID(p.Name) {
 				d.fail(v, "%s: name %q is all digits: it would be read as a pool id", what, p.Name)
 			}
 		case "id":
@@ -491,18 +492,6 @@ func (d *decoder) check(f *File) {
 		}
 		doms[dm.Name] = true
 	}
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func oneLine(s string) string {

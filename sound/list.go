@@ -130,7 +130,7 @@ func deviceIDs(ctx context.Context, ops xenstore.Ops, fe uint32) ([]int, error) 
 // the guest can change) if it names this very device's vsnd backend
 // directory. It returns "" when neither does.
 func locate(ctx context.Context, ops xenstore.Ops, fe uint32, devid int) (bePath string, libxl bool, feExists bool, err error) {
-	vals, err := readAll(ctx, ops, []string{LibxlPath(fe, devid), LibxlPath(fe, devid) + "/backend", FrontendPath(fe, devid), FrontendPath(fe, devid) + "/backend"})
+	vals, err := xenstore.ReadEach(ctx, ops, []string{LibxlPath(fe, devid), LibxlPath(fe, devid) + "/backend", FrontendPath(fe, devid), FrontendPath(fe, devid) + "/backend"})
 	if err != nil {
 		return "", false, false, err
 	}
@@ -273,7 +273,7 @@ func readDevice(ctx context.Context, ops xenstore.Ops, fe Domain, devid int, dom
 			}
 		}
 	}
-	vals, err := readAll(ctx, ops, paths)
+	vals, err := xenstore.ReadEach(ctx, ops, paths)
 	if err != nil {
 		return dev, err
 	}

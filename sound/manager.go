@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -74,7 +75,7 @@ func (d Domain) Label() string {
 	return fmt.Sprintf("domain '%s' (%d)", d.Name, d.ID)
 }
 
-func domainPath(id uint32) string { return "/local/domain/" + strconv.FormatUint(uint64(id), 10) }
+func domainPath(id uint32) string { return naming.DomainPath(id) }
 
 // Domains returns every domain in id order with its name.
 func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
@@ -101,9 +102,9 @@ func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
 	}
 	paths := make([]string, len(doms))
 	for i, d := range doms {
-		paths[i] = domainPath(d.ID) + "/name"
+		paths[i] = naming.DomainNamePath(d.ID)
 	}
-	vals, err := readAll(ctx, m.XS, paths)
+	vals, err := xenstore.ReadEach(ctx, m.XS, paths)
 	if err != nil {
 		return nil, err
 	}
@@ -119,34 +120,14 @@ func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
 // (libxl_domain_qualifier_to_domid): all digits is a domain id, anything
 // else a name (the lowest id wins).
 func resolveDomain(doms []Domain, q string) (Domain, error) {
-	if isDigits(q) {
-		if id, err := strconv.ParseUint(q, 10, 16); err == nil {
-			for _, d := range doms {
-				if uint64(d.ID) == id {
-					return d, nil
-				}
-			}
-		}
+	i := naming.Find(doms, q, 16, func(d Domain) uint32 { return d.ID }, func(d Domain) (string, bool) { return d.Name, d.Name != "" })
+	if i >= 0 {
+		return doms[i], nil
+	}
+	if naming.IsID(q) {
 		return Domain{}, &NotFoundError{Kind: "domain", Name: q}
 	}
-	for _, d := range doms {
-		if d.Name != "" && d.Name == q {
-			return d, nil
-		}
-	}
 	return Domain{}, &NotFoundError{Kind: "domain", Name: "'" + q + "'"}
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Domain returns the domain q names.
@@ -156,30 +137,6 @@ func (m *Manager) Domain(ctx context.Context, q string) (Domain, error) {
 		return Domain{}, err
 	}
 	return resolveDomain(doms, q)
-}
-
-// readAll reads paths concurrently (the connection pipelines them); a
-// missing node gives nil.
-func readAll(ctx context.Context, ops xenstore.Ops, paths []string) ([][]byte, error) {
-	vals := make([][]byte, len(paths))
-	errs := make([]error, len(paths))
-	var wg sync.WaitGroup
-	for i, p := range paths {
-		wg.Go(func() {
-			v, err := ops.Read(ctx, p)
-			switch {
-			case err == nil:
-				if v == nil {
-					v = []byte{}
-				}
-				vals[i] = v
-			case !errors.Is(err, xenstore.ErrNotExist):
-				errs[i] = err
-			}
-		})
-	}
-	wg.Wait()
-	return vals, errors.Join(errs...)
 }
 
 // dirAll lists the children of paths concurrently; a missing node gives

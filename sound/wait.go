@@ -44,7 +44,7 @@ func (m *Manager) states(ctx context.Context, fePath, bePath string) (State, Sta
 	if bePath != "" {
 		paths = append(paths, bePath+"/state")
 	}
-	vals, err := readAll(ctx, m.XS, paths)
+	vals, err := xenstore.ReadEach(ctx, m.XS, paths)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -251,7 +252,7 @@ func captureHost(ctx context.Context, hv hypercall.Hypervisor, xs xenstore.Ops) 
 		if d.Domid == 0 {
 			name = "Domain-0"
 			spec.Xen.GPAddrBits = d.GPAddrBits
-		} else if v, err := xs.Read(ctx, "/local/domain/"+strconv.Itoa(int(d.Domid))+"/name"); err == nil {
+		} else if v, err := xs.Read(ctx, naming.DomainNamePath(uint32(d.Domid))); err == nil {
 			name = string(v)
 		}
 		if name == "" || names[name] {

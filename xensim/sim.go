@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/xenstore"
 	"xgo.dev/xgo/xenstore/xenstored"
 )
@@ -563,12 +564,12 @@ func (s *Sim) Summary() Summary {
 	}
 	for _, p := range pools {
 		sum.Pools = append(sum.Pools, PoolSummary{
-			ID: p.id, Name: read("/local/pool/" + strconv.FormatUint(uint64(p.id), 10) + "/name"),
+			ID: p.id, Name: read(naming.PoolNamePath(p.id)),
 			Scheduler: p.sched.String(), CPUs: p.cpus, Domains: uint32(p.ndom),
 		})
 	}
 	for _, d := range doms {
-		name := read("/local/domain/" + strconv.FormatUint(uint64(d.domid), 10) + "/name")
+		name := read(naming.DomainNamePath(uint32(d.domid)))
 		if name == "" {
 			name = d.name
 		}

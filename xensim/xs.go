@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/xenstore"
 	"xgo.dev/xgo/xenstore/xenstored"
 )
@@ -84,7 +85,7 @@ func bootStore(ctx context.Context, c *xenstore.Conn, srv *xenstored.Server, h *
 		names[p.id] = p.name
 	}
 	for _, p := range pools {
-		base := "/local/pool/" + strconv.FormatUint(uint64(p.ID), 10)
+		base := naming.PoolPath(p.ID)
 		name := names[p.ID]
 		if name == "" || name == "Pool-"+strconv.FormatUint(uint64(p.ID), 10) || p.ID == 0 {
 			if err := write(ctx, c, base+"/name", "Pool-"+strconv.FormatUint(uint64(p.ID), 10)); err != nil {
@@ -129,7 +130,7 @@ func bootStore(ctx context.Context, c *xenstore.Conn, srv *xenstored.Server, h *
 // xenconsoled write as it boots.
 func createDomainNodes(ctx context.Context, c *xenstore.Conn, d hwDomain, introduce func()) error {
 	domid := uint32(d.Domid)
-	dom := "/local/domain/" + strconv.FormatUint(uint64(domid), 10)
+	dom := naming.DomainPath(uint32(domid))
 	uuid := formatUUID(d.uuid)
 	vm := "/vm/" + uuid
 	lx := "/libxl/" + strconv.FormatUint(uint64(domid), 10)

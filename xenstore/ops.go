@@ -291,6 +291,34 @@ const maxInFlight = 32
 // the values in the order of paths up to the first path that failed,
 // and that failure (nil if none did).
 func ReadMany(ctx context.Context, ops Ops, paths []string) ([][]byte, error) {
+	vals, errs := readInFlight(ctx, ops, paths)
+	for i, err := range errs {
+		if err != nil {
+			return vals[:i], err
+		}
+	}
+	return vals, nil
+}
+
+// ReadEach reads paths as ReadMany does, for nodes that may be missing:
+// a missing node's value is nil (an empty node's is empty, not nil), and
+// only another error fails the call, joined with the rest.
+func ReadEach(ctx context.Context, ops Ops, paths []string) ([][]byte, error) {
+	vals, errs := readInFlight(ctx, ops, paths)
+	for i, err := range errs {
+		switch {
+		case err == nil && vals[i] == nil:
+			vals[i] = []byte{}
+		case errors.Is(err, ErrNotExist):
+			errs[i] = nil
+		}
+	}
+	return vals, errors.Join(errs...)
+}
+
+// readInFlight reads every path with up to maxInFlight requests in
+// flight on the connection.
+func readInFlight(ctx context.Context, ops Ops, paths []string) ([][]byte, []error) {
 	vals := make([][]byte, len(paths))
 	errs := make([]error, len(paths))
 	sem := make(chan struct{}, maxInFlight)
@@ -303,10 +331,5 @@ func ReadMany(ctx context.Context, ops Ops, paths []string) ([][]byte, error) {
 		})
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return vals[:i], err
-		}
-	}
-	return vals, nil
+	return vals, errs
 }

@@ -24,8 +24,13 @@ func (s *slowOps) Read(ctx context.Context, path string) ([]byte, error) {
 	s.most.Store(max(s.most.Load(), n))
 	s.mu.Unlock()
 	time.Sleep(time.Millisecond)
-	if path == "/bad" {
+	switch path {
+	case "/bad":
 		return nil, ErrNotExist
+	case "/denied":
+		return nil, ErrPermission
+	case "/empty":
+		return nil, nil
 	}
 	return []byte(path), nil
 }
@@ -53,5 +58,18 @@ func TestReadMany(t *testing.T) {
 	vals, err = ReadMany(context.Background(), s, []string{"/a", "/b", "/bad", "/c", "/bad"})
 	if !errors.Is(err, ErrNotExist) || len(vals) != 2 || string(vals[1]) != "/b" {
 		t.Errorf("with a failing third path: %q, %v", vals, err)
+	}
+}
+
+// TestReadEach: a missing node is nil, an empty one empty, and only
+// other errors fail the call.
+func TestReadEach(t *testing.T) {
+	s := &slowOps{}
+	vals, err := ReadEach(context.Background(), s, []string{"/a", "/bad", "/empty"})
+	if err != nil || len(vals) != 3 || string(vals[0]) != "/a" || vals[1] != nil || vals[2] == nil || len(vals[2]) != 0 {
+		t.Fatalf("ReadEach: %q, %v", vals, err)
+	}
+	if _, err := ReadEach(context.Background(), s, []string{"/a", "/denied", "/bad"}); !errors.Is(err, ErrPermission) {
+		t.Fatalf("with a denied path: %v", err)
 	}
 }

@@ -216,18 +216,6 @@ func (f *waitFlag) GetUsage() string {
 	return "wait up to TIMEOUT (default 10s) for both ends to connect"
 }
 
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // cutArg shortens an argument echoed in a message to at most 64 bytes.
 func cutArg(s string) string {
 	if len(s) <= 64 {

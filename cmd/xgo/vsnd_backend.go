@@ -15,6 +15,7 @@ import (
 
 	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
 	"xgo.dev/xgo/xensim/simguest"
@@ -200,7 +201,7 @@ func parseSize(s string) (int64, error) {
 			mult, s = 1<<30, s[:n-1]
 		}
 	}
-	if !allDigits(s) {
+	if !naming.IsID(s) {
 		return 0, errors.New("want a number of bytes, with K, M or G")
 	}
 	n, err := strconv.ParseInt(s, 10, 64)

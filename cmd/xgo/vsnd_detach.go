@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/xenstore/xenbus"
 )
@@ -94,7 +95,7 @@ func vsndDetachCommand(e *env) *cli.Command {
 				return err
 			}
 			devid, err := strconv.Atoi(args[1])
-			if err != nil || devid < 0 || !allDigits(args[1]) {
+			if err != nil || devid < 0 || !naming.IsID(args[1]) {
 				return usagef("vsnd-detach: invalid device id %q (want a number, as vsnd-list shows)", args[1])
 			}
 			return runVsndDetach(c.Context, vsndDetachOptions{Domain: args[0], DevID: devid, Force: c.Bool("force"), Timeout: c.String("timeout")}, e)

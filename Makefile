@@ -40,6 +40,7 @@ test: test-deps vet lint unit ansible-test fuzz-smoke ## vet, staticcheck, unit 
 
 vet: ## go vet, including the lab suite's build tag
 	$(GO) vet ./...
+	$(GO) vet -tags $(BUILD_TAGS),manpages ./cmd/xgo
 	$(if $(wildcard vmtest/suite/*.go),$(GO) vet -tags xenlab ./vmtest/...)
 
 lint: $(STATICCHECK) ## staticcheck
@@ -50,6 +51,7 @@ test-deps: ## install what the tests run (tmux, zsh, fish, groff, man, ansible-c
 
 unit: test-deps ## unit tests with the race detector (needs cgo)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -tags $(BUILD_TAGS),manpages -run 'TestMan' ./cmd/xgo
 
 ansible-test: test-deps build ## the xgo.xen Ansible collection against localhost on a simulated host
 	scripts/ansible-test.sh bin/xgo
@@ -71,9 +73,10 @@ tools: $(STATICCHECK) ## install the developer tools into bin/tools
 $(STATICCHECK):
 	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-man: build ## man pages from the command tree into bin/man
+man: ## man pages from the command tree into bin/man (a build-time binary: the product has no man-page renderer)
 	rm -rf bin/man
-	bin/xgo __man bin/man
+	$(GO) build -trimpath -tags $(BUILD_TAGS),manpages -ldflags '$(LDFLAGS)' -o bin/xgo-man ./cmd/xgo
+	bin/xgo-man __man bin/man
 
 completions: build ## bash, zsh and fish completion scripts into bin/completion
 	mkdir -p bin/completion

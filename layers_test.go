@@ -1,6 +1,7 @@
 package xgo
 
 import (
+	"go/build"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -214,6 +215,11 @@ func moduleImports(t *testing.T, root string) map[string][]string {
 		}
 		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return nil
+		}
+		// Files of build-time binaries (//go:build manpages) are not
+		// the product's: only what a default build compiles counts.
+		if ok, err := build.Default.MatchFile(filepath.Dir(p), d.Name()); err != nil || !ok {
+			return err
 		}
 		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
 		if err != nil {

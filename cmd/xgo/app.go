@@ -98,6 +98,10 @@ var appHelpTemplate = cli.AppHelpTemplate + "\n" + exitCodesHelp
 
 // newApp builds the command tree. Each call returns a fresh tree, so
 // tests can run commands in-process and in parallel.
+// buildCommands are the commands of build-time binaries only (the man
+// page generator, -tags manpages).
+var buildCommands []func(*env) *cli.Command
+
 func newApp(d deps) *cli.App {
 	e := &env{deps: d}
 	sim := &simFlag{}
@@ -141,13 +145,15 @@ func newApp(d deps) *cli.App {
 			xenstoredCommand(e),
 			simCommand(e),
 			completionCommand(),
-			manCommand(),
 		},
 	}
 	app.Metadata = map[string]any{"env": e} // for execute's error format
 	app.Commands = append(app.Commands, cpupoolCommands(e)...)
 	app.Commands = append(app.Commands, vsndCommands(e)...)
 	app.Commands = append(app.Commands, batchCommand(e), exportCommand(e), diffCommand(e), applyCommand(e))
+	for _, c := range buildCommands {
+		app.Commands = append(app.Commands, c(e))
+	}
 	prepareTree(app.Commands, "")
 	guardMutating(e, app.Commands, "")
 	return app

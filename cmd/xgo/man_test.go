@@ -1,3 +1,5 @@
+//go:build manpages
+
 package main
 
 import (
@@ -8,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"xgo.dev/xgo/internal/manpage"
 )
 
 // TestManPages generates the pages as "make man" does and renders each
@@ -91,7 +95,7 @@ func TestManExitStatusAndEnvironment(t *testing.T) {
 	if len(vars) < 5 {
 		t.Fatalf("found only %v in the sources", vars)
 	}
-	for name, page := range manPages(newApp(testDeps(t))) {
+	for name, page := range manpage.Pages(newApp(testDeps(t)), manInfo()) {
 		exit, env, ok := strings.Cut(page, ".SH ENVIRONMENT\n")
 		if !ok || !strings.Contains(exit, ".SH EXIT STATUS\n") {
 			t.Errorf("%s lacks EXIT STATUS or ENVIRONMENT", name)

@@ -64,7 +64,7 @@ var outputRuleSamples = map[string][]string{
 var outputRuleSkip = map[string]string{
 	"help":           "prints help text",
 	"completion":     "prints a shell script",
-	"__man":          "hidden: writes man pages",
+	"__man":          "hidden, in the man-page generator only (-tags manpages)",
 	"pcpu-watch":     "streams events until interrupted (TestPCPUWatchSim)",
 	"xenstore watch": "streams events until interrupted",
 	"xenstored":      "serves until interrupted",

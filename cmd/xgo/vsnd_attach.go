@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/xenstore/xenbus"
 )
@@ -202,7 +203,7 @@ func runVsndAttach(ctx context.Context, opts vsndAttachOptions, e *env) error {
 		return finishVsndWait(ctx, m, a, res, werr, opts, out)
 	})
 	if simAttached != nil && err == nil {
-		res, werr := e.simWaitConnected(ctx, simAttached, opts.Timeout)
+		res, werr := host.WaitConnectedSim(ctx, e.openHost, simAttached, opts.Timeout)
 		err = withVsnd(ctx, e, true, func(m *sound.Manager) error {
 			return finishVsndWait(ctx, m, simAttached, res, werr, opts, out)
 		})

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,7 +17,6 @@ import (
 	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
-	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -235,181 +233,12 @@ func resolveDomains(ctx context.Context, xs *xenstore.Conn, names []string) ([]u
 	return out, nil
 }
 
-// Serving the simulated host. Its state is one locked file that every
-// xgo --sim command loads, changes and saves in turn, so the backend
-// cannot hold it: it serves in turns too. Each turn loads the host,
-// runs the backend (with grants and event channels in memory, in
-// package simguest's hypervisor, which lives as long as this
-// process) and plays the guests' snd-xen-front until nothing moves or
-// simTurn has passed, then saves the host and lets other commands in for
-// simPause. vsnd-attach --wait releases the host while it waits, so the
-// two meet. When interrupted, a last turn closes every device.
-const (
-	simTurn  = 500 * time.Millisecond
-	simPause = 100 * time.Millisecond
-)
-
+// runVsndBackendSim serves the simulated host in turns (host.ServeSim):
+// its state is one locked file every xgo --sim command takes in turn.
 func runVsndBackendSim(ctx context.Context, opts vsndBackendOptions, e *env) error {
-	x := simguest.New()
-	guests := simguest.NewGuests(x)
 	l := &backendLog{e: e}
 	l.logf("serving the simulated host in turns (grants and event channels in memory)")
-	for {
-		last := ctx.Err() != nil
-		if err := simBackendTurn(ctx, opts, e, x, guests, l, last); err != nil || last {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(simPause):
-		}
-	}
-}
-
-func simBackendTurn(ctx context.Context, opts vsndBackendOptions, e *env, x *simguest.Xen, guests *simguest.Guests, l *backendLog, last bool) error {
-	s, release, err := e.openSim(true)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = release() }()
-	bg := context.Background()
-	xs, err := s.XenStore()
-	if err != nil {
-		return err
-	}
-	ids, err := xs.Directory(bg, "/local/domain")
-	if err != nil {
-		return err
-	}
-	var doms []uint32
-	for _, id := range ids {
-		n, err := strconv.ParseUint(id, 10, 16)
-		if err != nil {
-			continue
-		}
-		if !x.HasDomain(uint32(n)) {
-			x.AddDomain(uint32(n), 2048)
-		}
-		if n != 0 {
-			doms = append(doms, uint32(n))
-		}
-	}
-	conns := map[uint32]*xenstore.Conn{}
-	conn := func(dom uint32) (*xenstore.Conn, error) {
-		if c := conns[dom]; c != nil {
-			return c, nil
-		}
-		c, err := s.XenStoreAs(dom)
-		conns[dom] = c
-		return c, err
-	}
-	tctx, stop := context.WithCancel(bg)
-	defer stop()
-	done := make(chan error, 1)
-	go func() {
-		// The last turn ends with every device Closed (KeepStates off).
-		done <- serveVsndWith(tctx, opts, e, xs, x.Grants(0), x.Evtchn(0), !last, l)
-	}()
-	{
-		deadline := time.Now().Add(simTurn)
-		quiet := 0
-		for time.Now().Before(deadline) && quiet < 5 && (last || ctx.Err() == nil) {
-			time.Sleep(20 * time.Millisecond)
-			changed, err := guests.Step(bg, doms, conn)
-			if err != nil {
-				l.logf("simulated guests: %v", err)
-			}
-			if changed {
-				quiet = 0
-			} else {
-				quiet++
-			}
-		}
-		stop()
-	}
-	return <-done
-}
-
-// simDetach is Manager.Detach on the simulated host, which it holds
-// only to ask the ends to close and to remove the device: in between it
-// looks at the two states every 50 ms, loading the host each time, so
-// that a running `xgo --sim vsnd-backend` gets its turns and closes.
-func (e *env) simDetach(ctx context.Context, req sound.DetachRequest) (*sound.Detachment, error) {
-	const simPoll = 50 * time.Millisecond
-	var d *sound.Detachment
-	var wait bool
-	err := withVsnd(ctx, e, true, func(m *sound.Manager) (err error) {
-		d, wait, err = m.BeginDetach(ctx, req)
-		return err
-	})
-	if err != nil || !wait {
-		if err == nil {
-			err = withVsnd(ctx, e, true, func(m *sound.Manager) error { return m.FinishDetach(ctx, d, false) })
-		}
-		return d, err
-	}
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = sound.DefaultTimeout
-	}
-	start := time.Now()
-	for {
-		var done bool
-		err := withVsnd(ctx, e, false, func(m *sound.Manager) (err error) {
-			done, err = m.ClosedNow(ctx, d)
-			return err
-		})
-		if err != nil {
-			return d, err
-		}
-		if done {
-			break
-		}
-		if time.Since(start) >= timeout {
-			d.Handshake.Outcome = sound.OutcomeTimeout
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return d, ctx.Err()
-		case <-time.After(min(simPoll, timeout-time.Since(start))):
-		}
-	}
-	d.Handshake.Elapsed = time.Since(start)
-	return d, withVsnd(ctx, e, true, func(m *sound.Manager) error { return m.FinishDetach(ctx, d, false) })
-}
-
-// simWaitConnected is Manager.WaitConnected on the simulated host,
-// which it does not hold while it waits: it looks at the two states
-// every simPoll, loading the host each time, so that a running
-// `xgo --sim vsnd-backend` gets its turns in between.
-func (e *env) simWaitConnected(ctx context.Context, a *sound.Attachment, timeout time.Duration) (sound.WaitResult, error) {
-	const simPoll = 50 * time.Millisecond
-	start := time.Now()
-	for {
-		var res sound.WaitResult
-		var werr error
-		err := withVsnd(ctx, e, false, func(m *sound.Manager) error {
-			res, werr = m.WaitConnected(ctx, a, time.Millisecond)
-			return nil
-		})
-		res.Elapsed = time.Since(start)
-		switch {
-		case err != nil:
-			return res, err
-		case werr == nil, res.Outcome == sound.OutcomeClosed:
-			return res, werr
-		case ctx.Err() != nil:
-			return res, ctx.Err()
-		case res.Elapsed >= timeout:
-			if res.Outcome == sound.OutcomeNoBackend {
-				return res, fmt.Errorf("%w within %s (backend %s, frontend %s)", sound.ErrNoBackend, timeout, res.Backend, res.Frontend)
-			}
-			return res, fmt.Errorf("%w within %s: backend %s, frontend %s", sound.ErrNotConnected, timeout, res.Backend, res.Frontend)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(min(simPoll, timeout-res.Elapsed)):
-		}
-	}
+	return host.ServeSim(ctx, e.openHost, func(ctx context.Context, xs *xenstore.Conn, g backend.Grants, ev backend.Events, keep bool) error {
+		return serveVsndWith(ctx, opts, e, xs, g, ev, keep, l)
+	}, l.logf)
 }

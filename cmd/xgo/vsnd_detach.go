@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/xenstore/xenbus"
@@ -115,7 +116,7 @@ func runVsndDetach(ctx context.Context, opts vsndDetachOptions, e *env) error {
 	if e.global.Sim && !dry {
 		// The simulated host is served in turns: it must not be held
 		// while the ends answer.
-		d, err = e.simDetach(ctx, req)
+		d, err = host.DetachSim(ctx, e.openHost, req)
 	} else {
 		err = withVsnd(ctx, e, !dry, func(m *sound.Manager) (err error) {
 			d, err = m.Detach(ctx, req)

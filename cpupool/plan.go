@@ -228,21 +228,30 @@ func (r *Result) Undo(ctx context.Context) error {
 	if r == nil || r.plan == nil {
 		return nil
 	}
-	var errs []error
-	for i := len(r.units) - 1; i >= 0; i-- {
-		u := r.units[i]
+	_, errs := r.plan.m.undoUnits(ctx, r.units)
+	r.units = nil
+	return errors.Join(errs...)
+}
+
+// undoUnits undoes units in reverse order, skipping those with nothing to
+// undo. A failure does not stop the others: it returns the steps undone
+// and the failures.
+func (m *Manager) undoUnits(ctx context.Context, units []unit) (undone []Step, errs []error) {
+	for i := len(units) - 1; i >= 0; i-- {
+		u := units[i]
 		if u.undo == nil {
 			continue
 		}
 		for _, us := range u.steps {
-			r.plan.m.trace("undo: ", us)
+			m.trace("undo: ", us)
 		}
 		if err := u.undo(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("undoing %q: %w", u.steps[0].String(), err))
+			continue
 		}
+		undone = append(undone, u.steps...)
 	}
-	r.units = nil
-	return errors.Join(errs...)
+	return undone, errs
 }
 
 // unit is one executed piece of a plan: a hypercall step, or a XenStore
@@ -275,20 +284,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 			}
 		}
 		se := &StepError{What: p.What, Step: s, Err: err}
-		for i := len(done) - 1; i >= 0; i-- {
-			u := done[i]
-			if u.undo == nil {
-				continue
-			}
-			for _, us := range u.steps {
-				p.m.trace("undo: ", us)
-			}
-			if uerr := u.undo(bg); uerr != nil {
-				se.RollbackErrs = append(se.RollbackErrs, fmt.Errorf("undoing %q: %w", u.steps[0].String(), uerr))
-				continue
-			}
-			se.RolledBack = append(se.RolledBack, u.steps...)
-		}
+		se.RolledBack, se.RollbackErrs = p.m.undoUnits(bg, done)
 		done = nil // undone already: nothing left for Result.Undo
 		return res, se
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -438,27 +438,21 @@ func applyXS(ctx context.Context, tx xenstore.Ops, op *xsOp) ([]xsRestore, error
 	return []xsRestore{{path: path, value: old, existed: existed}}, nil
 }
 
-// saveTree reads path and everything below it, parents first.
+// saveTree reads path and everything below it, parents first, as
+// nodes to write back (permissions are not restored).
 func saveTree(ctx context.Context, tx xenstore.Ops, path string) ([]xsRestore, error) {
-	v, err := tx.Read(ctx, path)
-	if errors.Is(err, xenstore.ErrNotExist) {
-		return nil, nil
-	}
+	nodes, err := SaveTree(ctx, tx, path, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := []xsRestore{{path: path, value: v, existed: true}}
-	kids, err := tx.Directory(ctx, path)
-	if err != nil && !errors.Is(err, xenstore.ErrNotExist) {
-		return nil, err
-	}
-	sort.Strings(kids)
-	for _, k := range kids {
-		sub, err := saveTree(ctx, tx, path+"/"+k)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub...)
+	// Siblings in sorted order: the tree in preorder, compared by path
+	// components.
+	slices.SortStableFunc(nodes, func(a, b TreeNode) int {
+		return slices.Compare(strings.Split(a.Path, "/"), strings.Split(b.Path, "/"))
+	})
+	out := make([]xsRestore, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, xsRestore{path: n.Path, value: n.Value, existed: true})
 	}
 	return out, nil
 }

@@ -540,40 +540,39 @@ func (s *Spec) expandPCI(hw *hardware) error {
 	return nil
 }
 
-func (s *Spec) expand() (*hardware, error) {
-	hw := &hardware{}
-
-	// xen
+// expandXen checks the Xen build: version, strings, build id and the
+// boot options.
+func (s *Spec) expandXen(hw *hardware) error {
 	maj, min, ok := strings.Cut(s.Xen.Version, ".")
 	var err1, err2 error
 	hw.major, err1 = strconv.Atoi(maj)
 	hw.minor, err2 = strconv.Atoi(min)
 	if !ok || err1 != nil || err2 != nil || hw.major < 0 || hw.minor < 0 || hw.major > 0x7fff || hw.minor > 0xffff {
-		return nil, errAt("xen.version", "want major.minor such as \"4.17\", have %q", s.Xen.Version)
+		return errAt("xen.version", "want major.minor such as \"4.17\", have %q", s.Xen.Version)
 	}
 	if len(s.Xen.Extraversion) > 15 {
-		return nil, errAt("xen.extraversion", "at most 15 bytes (xen_extraversion_t)")
+		return errAt("xen.extraversion", "at most 15 bytes (xen_extraversion_t)")
 	}
 	if len(s.Xen.CommandLine) > 1023 {
-		return nil, errAt("xen.commandLine", "at most 1023 bytes (xen_commandline_t)")
+		return errAt("xen.commandLine", "at most 1023 bytes (xen_commandline_t)")
 	}
 	if s.Xen.BuildID != "" {
 		b, err := hex.DecodeString(s.Xen.BuildID)
 		if err != nil || len(b) > 256 {
-			return nil, errAt("xen.buildID", "want at most 256 bytes in hex")
+			return errAt("xen.buildID", "want at most 256 bytes in hex")
 		}
 		hw.buildID = b
 	}
 	for i, c := range s.Xen.Capabilities {
 		bit, ok := capNames[c]
 		if !ok {
-			return nil, errAt(fmt.Sprintf("xen.capabilities[%d]", i), "unknown capability %q", c)
+			return errAt(fmt.Sprintf("xen.capabilities[%d]", i), "unknown capability %q", c)
 		}
 		hw.caps |= bit
 	}
 	hw.extra, hw.cmdline, hw.cpuKHz = s.Xen.Extraversion, s.Xen.CommandLine, s.Xen.CPUKHz
 	if err := s.expandBuild(hw); err != nil {
-		return nil, err
+		return err
 	}
 	if hw.cpuKHz == 0 {
 		hw.cpuKHz = 2000000
@@ -581,7 +580,7 @@ func (s *Spec) expand() (*hardware, error) {
 	hw.gpaddrBits = 48
 	if s.Xen.GPAddrBits != 0 {
 		if s.Xen.GPAddrBits < 32 || s.Xen.GPAddrBits > 64 {
-			return nil, errAt("xen.gpaddrBits", "want 32 to 64")
+			return errAt("xen.gpaddrBits", "want 32 to 64")
 		}
 		hw.gpaddrBits = s.Xen.GPAddrBits
 	}
@@ -591,18 +590,55 @@ func (s *Spec) expand() (*hardware, error) {
 	if s.Xen.HWCaps != "" {
 		words := strings.Split(s.Xen.HWCaps, ":")
 		if len(words) != len(hw.hwCap) {
-			return nil, errAt("xen.hwCaps", "want %d hex words joined by ':', as xl info prints hw_caps", len(hw.hwCap))
+			return errAt("xen.hwCaps", "want %d hex words joined by ':', as xl info prints hw_caps", len(hw.hwCap))
 		}
 		for i, w := range words {
 			v, err := strconv.ParseUint(w, 16, 32)
 			if err != nil {
-				return nil, errAt("xen.hwCaps", "word %d (%q) is not a 32-bit hex number", i+1, w)
+				return errAt("xen.hwCaps", "word %d (%q) is not a 32-bit hex number", i+1, w)
 			}
 			hw.hwCap[i] = uint32(v)
 		}
 	}
 	hw.smt = s.Xen.SMT == nil || *s.Xen.SMT
 	hw.park = s.Xen.ParkOfflineCPUs == nil || *s.Xen.ParkOfflineCPUs
+	return nil
+}
+
+// expandSchedulers checks the built schedulers and the default one.
+func (s *Spec) expandSchedulers(hw *hardware) error {
+	if len(s.Schedulers.Built) == 0 {
+		return errAt("schedulers.built", "at least one scheduler must be built")
+	}
+	for i, n := range s.Schedulers.Built {
+		sc, err := hypercall.ParseScheduler(n)
+		if err != nil {
+			return errAt(fmt.Sprintf("schedulers.built[%d]", i), "%v", err)
+		}
+		for _, b := range hw.built {
+			if b == sc {
+				return errAt(fmt.Sprintf("schedulers.built[%d]", i), "%s listed twice", n)
+			}
+		}
+		hw.built = append(hw.built, sc)
+	}
+	def, err := hypercall.ParseScheduler(s.Schedulers.Default)
+	if err != nil {
+		return errAt("schedulers.default", "%v", err)
+	}
+	if !hw.isBuilt(def) {
+		return errAt("schedulers.default", "%s is not built", def)
+	}
+	hw.defaultSched = def
+	return nil
+}
+
+func (s *Spec) expand() (*hardware, error) {
+	hw := &hardware{}
+
+	if err := s.expandXen(hw); err != nil {
+		return nil, err
+	}
 
 	// cpus
 	c := s.CPUs
@@ -774,32 +810,12 @@ func (s *Spec) expand() (*hardware, error) {
 		}
 	}
 
-	// schedulers
-	if len(s.Schedulers.Built) == 0 {
-		return nil, errAt("schedulers.built", "at least one scheduler must be built")
+	if err := s.expandSchedulers(hw); err != nil {
+		return nil, err
 	}
-	for i, n := range s.Schedulers.Built {
-		sc, err := hypercall.ParseScheduler(n)
-		if err != nil {
-			return nil, errAt(fmt.Sprintf("schedulers.built[%d]", i), "%v", err)
-		}
-		for _, b := range hw.built {
-			if b == sc {
-				return nil, errAt(fmt.Sprintf("schedulers.built[%d]", i), "%s listed twice", n)
-			}
-		}
-		hw.built = append(hw.built, sc)
-	}
-	def, err := hypercall.ParseScheduler(s.Schedulers.Default)
-	if err != nil {
-		return nil, errAt("schedulers.default", "%v", err)
-	}
-	if !hw.isBuilt(def) {
-		return nil, errAt("schedulers.default", "%s is not built", def)
-	}
-	hw.defaultSched = def
 
 	// pools
+	def := hw.defaultSched
 	online := cpuset.Set{}
 	for id, cp := range hw.cpus {
 		if cp.online {

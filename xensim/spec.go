@@ -540,6 +540,48 @@ func (s *Spec) expandPCI(hw *hardware) error {
 	return nil
 }
 
+// expandMemory checks the RAM of the nodes NUMA nodes and their
+// distances, and returns the host's total MiB.
+func (s *Spec) expandMemory(hw *hardware, nodes int) (uint64, error) {
+	if len(s.Memory.NodeMiB) != nodes {
+		return 0, errAt("memory.nodeMiB", "%d entries for %d NUMA nodes", len(s.Memory.NodeMiB), nodes)
+	}
+	var totalMiB uint64
+	for i, m := range s.Memory.NodeMiB {
+		if m == 0 {
+			return 0, errAt(fmt.Sprintf("memory.nodeMiB[%d]", i), "a node needs memory")
+		}
+		totalMiB += m
+	}
+	if d := s.Memory.Distances; d != nil {
+		if len(d) != nodes {
+			return 0, errAt("memory.distances", "%d rows for %d nodes", len(d), nodes)
+		}
+		for i, row := range d {
+			if len(row) != nodes {
+				return 0, errAt(fmt.Sprintf("memory.distances[%d]", i), "%d columns for %d nodes", len(row), nodes)
+			}
+		}
+	}
+	hw.hypervisorBytes = s.Memory.HypervisorMiB << 20
+	hw.nodes = make([]hwNode, nodes)
+	for i := range hw.nodes {
+		hw.nodes[i].memBytes = s.Memory.NodeMiB[i] << 20
+		hw.nodes[i].distances = make([]uint32, nodes)
+		for j := range nodes {
+			switch {
+			case s.Memory.Distances != nil:
+				hw.nodes[i].distances[j] = s.Memory.Distances[i][j]
+			case i == j:
+				hw.nodes[i].distances[j] = 10
+			default:
+				hw.nodes[i].distances[j] = 20
+			}
+		}
+	}
+	return totalMiB, nil
+}
+
 // expandXen checks the Xen build: version, strings, build id and the
 // boot options.
 func (s *Spec) expandXen(hw *hardware) error {
@@ -772,42 +814,9 @@ func (s *Spec) expand() (*hardware, error) {
 		}
 	}
 
-	// memory
-	if len(s.Memory.NodeMiB) != nodes {
-		return nil, errAt("memory.nodeMiB", "%d entries for %d NUMA nodes", len(s.Memory.NodeMiB), nodes)
-	}
-	var totalMiB uint64
-	for i, m := range s.Memory.NodeMiB {
-		if m == 0 {
-			return nil, errAt(fmt.Sprintf("memory.nodeMiB[%d]", i), "a node needs memory")
-		}
-		totalMiB += m
-	}
-	if d := s.Memory.Distances; d != nil {
-		if len(d) != nodes {
-			return nil, errAt("memory.distances", "%d rows for %d nodes", len(d), nodes)
-		}
-		for i, row := range d {
-			if len(row) != nodes {
-				return nil, errAt(fmt.Sprintf("memory.distances[%d]", i), "%d columns for %d nodes", len(row), nodes)
-			}
-		}
-	}
-	hw.hypervisorBytes = s.Memory.HypervisorMiB << 20
-	hw.nodes = make([]hwNode, nodes)
-	for i := range hw.nodes {
-		hw.nodes[i].memBytes = s.Memory.NodeMiB[i] << 20
-		hw.nodes[i].distances = make([]uint32, nodes)
-		for j := range nodes {
-			switch {
-			case s.Memory.Distances != nil:
-				hw.nodes[i].distances[j] = s.Memory.Distances[i][j]
-			case i == j:
-				hw.nodes[i].distances[j] = 10
-			default:
-				hw.nodes[i].distances[j] = 20
-			}
-		}
+	totalMiB, err := s.expandMemory(hw, nodes)
+	if err != nil {
+		return nil, err
 	}
 
 	if err := s.expandSchedulers(hw); err != nil {

@@ -582,6 +582,93 @@ func (s *Spec) expandMemory(hw *hardware, nodes int) (uint64, error) {
 	return totalMiB, nil
 }
 
+// expandDomains checks the domains running at boot and puts them in
+// their pools; totalMiB is the host's RAM.
+func (s *Spec) expandDomains(hw *hardware, totalMiB uint64) error {
+	poolByID := map[uint32]*hwPool{}
+	for i := range hw.pools {
+		poolByID[hw.pools[i].id] = &hw.pools[i]
+	}
+
+	seenDom := map[uint16]bool{}
+	seenName := map[string]bool{}
+	var usedKB uint64
+	for i, d := range s.Domains {
+		path := fmt.Sprintf("domains[%d]", i)
+		if seenDom[d.Domid] {
+			return errAt(path+".domid", "domain %d listed twice", d.Domid)
+		}
+		seenDom[d.Domid] = true
+		if d.Domid >= domidFirstReserved {
+			return errAt(path+".domid", "domids go up to %d", domidFirstReserved-1)
+		}
+		if d.Name == "" {
+			return errAt(path+".name", "a domain needs a name")
+		}
+		if seenName[d.Name] {
+			return errAt(path+".name", "name %q used twice", d.Name)
+		}
+		seenName[d.Name] = true
+		if d.Domid == 0 && d.Name != "Domain-0" {
+			return errAt(path+".name", "domain 0 is named Domain-0 (xen-init-dom0 writes that name)")
+		}
+		if d.VCPUs < 1 || d.VCPUs > 4096 {
+			return errAt(path+".vcpus", "want 1 to 4096 vCPUs")
+		}
+		if d.MemoryMiB == 0 {
+			return errAt(path+".memoryMiB", "a domain needs memory")
+		}
+		if d.MaxMemoryMiB != 0 && d.MaxMemoryMiB < d.MemoryMiB {
+			return errAt(path+".maxMemoryMiB", "smaller than memoryMiB")
+		}
+		hd := hwDomain{DomainSpec: d, typ: d.Type, memKB: d.MemoryMiB << 10, maxKB: max(d.MaxMemoryMiB, d.MemoryMiB) << 10}
+		switch d.Type {
+		case "", "pv":
+			hd.typ = "pv"
+		case "hvm", "pvh":
+			hd.hvm = true
+		default:
+			return errAt(path+".type", "want pv, pvh or hvm, have %q", d.Type)
+		}
+		// cpupool_add_domain: -ESRCH for an unknown pool, -ENODEV for a
+		// pool without CPUs.
+		p := poolByID[d.Pool]
+		if p == nil {
+			return errAt(path+".pool", "no pool %d (domain creation would fail with ESRCH)", d.Pool)
+		}
+		if p.cpus.IsEmpty() {
+			return errAt(path+".pool", "pool %d has no CPUs (domain creation would fail with ENODEV)", d.Pool)
+		}
+		if d.Domid == 0 && d.Pool != 0 {
+			return errAt(path+".pool", "Domain-0 lives in Pool-0")
+		}
+		if d.UUID != "" {
+			u, err := parseUUID(d.UUID)
+			if err != nil {
+				return errAt(path+".uuid", "%v", err)
+			}
+			hd.uuid = u
+		} else if d.Domid != 0 {
+			hd.uuid = derivedUUID("xgo-sim-domain:" + d.Name)
+		}
+		if d.Cap != nil && p.sched == hypercall.SchedCredit2 && uint32(*d.Cap) > 100*d.VCPUs {
+			return errAt(path+".cap", "credit2 caps at 100 × vCPUs = %d", 100*d.VCPUs)
+		}
+		if d.Weight != nil && *d.Weight == 0 {
+			return errAt(path+".weight", "weight 0 means \"unchanged\" to Xen; give 1 to 65535")
+		}
+		usedKB += hd.maxKB
+		hw.domains = append(hw.domains, hd)
+	}
+	if !seenDom[0] {
+		return errAt("domains", "Domain-0 (domid 0) must be listed")
+	}
+	if usedKB>>10+s.Memory.HypervisorMiB > totalMiB {
+		return errAt("domains", "domains and hypervisor need %d MiB, the host has %d MiB", usedKB>>10+s.Memory.HypervisorMiB, totalMiB)
+	}
+	return nil
+}
+
 // expandXen checks the Xen build: version, strings, build id and the
 // boot options.
 func (s *Spec) expandXen(hw *hardware) error {
@@ -903,87 +990,8 @@ func (s *Spec) expand() (*hardware, error) {
 			return nil, errAt(path, "%v", err)
 		}
 	}
-	poolByID := map[uint32]*hwPool{}
-	for i := range hw.pools {
-		poolByID[hw.pools[i].id] = &hw.pools[i]
-	}
-
-	// domains
-	seenDom := map[uint16]bool{}
-	seenName := map[string]bool{}
-	var usedKB uint64
-	for i, d := range s.Domains {
-		path := fmt.Sprintf("domains[%d]", i)
-		if seenDom[d.Domid] {
-			return nil, errAt(path+".domid", "domain %d listed twice", d.Domid)
-		}
-		seenDom[d.Domid] = true
-		if d.Domid >= domidFirstReserved {
-			return nil, errAt(path+".domid", "domids go up to %d", domidFirstReserved-1)
-		}
-		if d.Name == "" {
-			return nil, errAt(path+".name", "a domain needs a name")
-		}
-		if seenName[d.Name] {
-			return nil, errAt(path+".name", "name %q used twice", d.Name)
-		}
-		seenName[d.Name] = true
-		if d.Domid == 0 && d.Name != "Domain-0" {
-			return nil, errAt(path+".name", "domain 0 is named Domain-0 (xen-init-dom0 writes that name)")
-		}
-		if d.VCPUs < 1 || d.VCPUs > 4096 {
-			return nil, errAt(path+".vcpus", "want 1 to 4096 vCPUs")
-		}
-		if d.MemoryMiB == 0 {
-			return nil, errAt(path+".memoryMiB", "a domain needs memory")
-		}
-		if d.MaxMemoryMiB != 0 && d.MaxMemoryMiB < d.MemoryMiB {
-			return nil, errAt(path+".maxMemoryMiB", "smaller than memoryMiB")
-		}
-		hd := hwDomain{DomainSpec: d, typ: d.Type, memKB: d.MemoryMiB << 10, maxKB: max(d.MaxMemoryMiB, d.MemoryMiB) << 10}
-		switch d.Type {
-		case "", "pv":
-			hd.typ = "pv"
-		case "hvm", "pvh":
-			hd.hvm = true
-		default:
-			return nil, errAt(path+".type", "want pv, pvh or hvm, have %q", d.Type)
-		}
-		// cpupool_add_domain: -ESRCH for an unknown pool, -ENODEV for a
-		// pool without CPUs.
-		p := poolByID[d.Pool]
-		if p == nil {
-			return nil, errAt(path+".pool", "no pool %d (domain creation would fail with ESRCH)", d.Pool)
-		}
-		if p.cpus.IsEmpty() {
-			return nil, errAt(path+".pool", "pool %d has no CPUs (domain creation would fail with ENODEV)", d.Pool)
-		}
-		if d.Domid == 0 && d.Pool != 0 {
-			return nil, errAt(path+".pool", "Domain-0 lives in Pool-0")
-		}
-		if d.UUID != "" {
-			u, err := parseUUID(d.UUID)
-			if err != nil {
-				return nil, errAt(path+".uuid", "%v", err)
-			}
-			hd.uuid = u
-		} else if d.Domid != 0 {
-			hd.uuid = derivedUUID("xgo-sim-domain:" + d.Name)
-		}
-		if d.Cap != nil && p.sched == hypercall.SchedCredit2 && uint32(*d.Cap) > 100*d.VCPUs {
-			return nil, errAt(path+".cap", "credit2 caps at 100 × vCPUs = %d", 100*d.VCPUs)
-		}
-		if d.Weight != nil && *d.Weight == 0 {
-			return nil, errAt(path+".weight", "weight 0 means \"unchanged\" to Xen; give 1 to 65535")
-		}
-		usedKB += hd.maxKB
-		hw.domains = append(hw.domains, hd)
-	}
-	if !seenDom[0] {
-		return nil, errAt("domains", "Domain-0 (domid 0) must be listed")
-	}
-	if usedKB>>10+s.Memory.HypervisorMiB > totalMiB {
-		return nil, errAt("domains", "domains and hypervisor need %d MiB, the host has %d MiB", usedKB>>10+s.Memory.HypervisorMiB, totalMiB)
+	if err := s.expandDomains(hw, totalMiB); err != nil {
+		return nil, err
 	}
 	if err := s.expandPCI(hw); err != nil {
 		return nil, err

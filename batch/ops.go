@@ -869,50 +869,19 @@ func parent(p string) string {
 }
 
 // treeNode is a saved XenStore node.
-type treeNode struct {
-	path  string
-	value []byte
-	perms xenstore.Perms
-}
+type treeNode = cpupool.TreeNode
 
 // saveTrees reads the subtrees at paths (parents first); a missing path
 // saves nothing.
 func saveTrees(ctx context.Context, xs xenstore.Ops, paths []string) ([]treeNode, error) {
 	var out []treeNode
 	seen := map[string]bool{}
-	var walk func(p string) error
-	walk = func(p string) error {
-		if seen[p] {
-			return nil
-		}
-		perms, err := xs.GetPerms(ctx, p)
-		if errors.Is(err, xenstore.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		v, err := xs.Read(ctx, p)
-		if err != nil && !errors.Is(err, xenstore.ErrNotExist) {
-			return err
-		}
-		seen[p] = true
-		out = append(out, treeNode{path: p, value: v, perms: perms})
-		kids, err := xs.Directory(ctx, p)
-		if err != nil && !errors.Is(err, xenstore.ErrNotExist) {
-			return err
-		}
-		for _, k := range kids {
-			if err := walk(strings.TrimSuffix(p, "/") + "/" + k); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for _, p := range paths {
-		if err := walk(p); err != nil {
+		nodes, err := cpupool.SaveTree(ctx, xs, p, seen)
+		if err != nil {
 			return nil, fmt.Errorf("saving %s: %w", p, err)
 		}
+		out = append(out, nodes...)
 	}
 	return out, nil
 }
@@ -921,14 +890,6 @@ func saveTrees(ctx context.Context, xs xenstore.Ops, paths []string) ([]treeNode
 // permissions, in one transaction.
 func restoreTrees(ctx context.Context, xs Store, nodes []treeNode) error {
 	return xs.Transact(ctx, func(tx *xenstore.Tx) error {
-		for _, n := range nodes {
-			if err := tx.Write(ctx, n.path, n.value); err != nil {
-				return err
-			}
-			if err := tx.SetPerms(ctx, n.path, n.perms); err != nil {
-				return err
-			}
-		}
-		return nil
+		return cpupool.RestoreTree(ctx, tx, nodes)
 	})
 }

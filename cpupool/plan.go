@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -228,21 +228,30 @@ func (r *Result) Undo(ctx context.Context) error {
 	if r == nil || r.plan == nil {
 		return nil
 	}
-	var errs []error
-	for i := len(r.units) - 1; i >= 0; i-- {
-		u := r.units[i]
+	_, errs := r.plan.m.undoUnits(ctx, r.units)
+	r.units = nil
+	return errors.Join(errs...)
+}
+
+// undoUnits undoes units in reverse order, skipping those with nothing to
+// undo. A failure does not stop the others: it returns the steps undone
+// and the failures.
+func (m *Manager) undoUnits(ctx context.Context, units []unit) (undone []Step, errs []error) {
+	for i := len(units) - 1; i >= 0; i-- {
+		u := units[i]
 		if u.undo == nil {
 			continue
 		}
 		for _, us := range u.steps {
-			r.plan.m.trace("undo: ", us)
+			m.trace("undo: ", us)
 		}
 		if err := u.undo(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("undoing %q: %w", u.steps[0].String(), err))
+			continue
 		}
+		undone = append(undone, u.steps...)
 	}
-	r.units = nil
-	return errors.Join(errs...)
+	return undone, errs
 }
 
 // unit is one executed piece of a plan: a hypercall step, or a XenStore
@@ -275,20 +284,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 			}
 		}
 		se := &StepError{What: p.What, Step: s, Err: err}
-		for i := len(done) - 1; i >= 0; i-- {
-			u := done[i]
-			if u.undo == nil {
-				continue
-			}
-			for _, us := range u.steps {
-				p.m.trace("undo: ", us)
-			}
-			if uerr := u.undo(bg); uerr != nil {
-				se.RollbackErrs = append(se.RollbackErrs, fmt.Errorf("undoing %q: %w", u.steps[0].String(), uerr))
-				continue
-			}
-			se.RolledBack = append(se.RolledBack, u.steps...)
-		}
+		se.RolledBack, se.RollbackErrs = p.m.undoUnits(bg, done)
 		done = nil // undone already: nothing left for Result.Undo
 		return res, se
 	}
@@ -442,27 +438,21 @@ func applyXS(ctx context.Context, tx xenstore.Ops, op *xsOp) ([]xsRestore, error
 	return []xsRestore{{path: path, value: old, existed: existed}}, nil
 }
 
-// saveTree reads path and everything below it, parents first.
+// saveTree reads path and everything below it, parents first, as
+// nodes to write back (permissions are not restored).
 func saveTree(ctx context.Context, tx xenstore.Ops, path string) ([]xsRestore, error) {
-	v, err := tx.Read(ctx, path)
-	if errors.Is(err, xenstore.ErrNotExist) {
-		return nil, nil
-	}
+	nodes, err := SaveTree(ctx, tx, path, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := []xsRestore{{path: path, value: v, existed: true}}
-	kids, err := tx.Directory(ctx, path)
-	if err != nil && !errors.Is(err, xenstore.ErrNotExist) {
-		return nil, err
-	}
-	sort.Strings(kids)
-	for _, k := range kids {
-		sub, err := saveTree(ctx, tx, path+"/"+k)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub...)
+	// Siblings in sorted order: the tree in preorder, compared by path
+	// components.
+	slices.SortStableFunc(nodes, func(a, b TreeNode) int {
+		return slices.Compare(strings.Split(a.Path, "/"), strings.Split(b.Path, "/"))
+	})
+	out := make([]xsRestore, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, xsRestore{path: n.Path, value: n.Value, existed: true})
 	}
 	return out, nil
 }

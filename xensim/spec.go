@@ -540,40 +540,168 @@ func (s *Spec) expandPCI(hw *hardware) error {
 	return nil
 }
 
-func (s *Spec) expand() (*hardware, error) {
-	hw := &hardware{}
+// expandMemory checks the RAM of the nodes NUMA nodes and their
+// distances, and returns the host's total MiB.
+func (s *Spec) expandMemory(hw *hardware, nodes int) (uint64, error) {
+	if len(s.Memory.NodeMiB) != nodes {
+		return 0, errAt("memory.nodeMiB", "%d entries for %d NUMA nodes", len(s.Memory.NodeMiB), nodes)
+	}
+	var totalMiB uint64
+	for i, m := range s.Memory.NodeMiB {
+		if m == 0 {
+			return 0, errAt(fmt.Sprintf("memory.nodeMiB[%d]", i), "a node needs memory")
+		}
+		totalMiB += m
+	}
+	if d := s.Memory.Distances; d != nil {
+		if len(d) != nodes {
+			return 0, errAt("memory.distances", "%d rows for %d nodes", len(d), nodes)
+		}
+		for i, row := range d {
+			if len(row) != nodes {
+				return 0, errAt(fmt.Sprintf("memory.distances[%d]", i), "%d columns for %d nodes", len(row), nodes)
+			}
+		}
+	}
+	hw.hypervisorBytes = s.Memory.HypervisorMiB << 20
+	hw.nodes = make([]hwNode, nodes)
+	for i := range hw.nodes {
+		hw.nodes[i].memBytes = s.Memory.NodeMiB[i] << 20
+		hw.nodes[i].distances = make([]uint32, nodes)
+		for j := range nodes {
+			switch {
+			case s.Memory.Distances != nil:
+				hw.nodes[i].distances[j] = s.Memory.Distances[i][j]
+			case i == j:
+				hw.nodes[i].distances[j] = 10
+			default:
+				hw.nodes[i].distances[j] = 20
+			}
+		}
+	}
+	return totalMiB, nil
+}
 
-	// xen
+// expandDomains checks the domains running at boot and puts them in
+// their pools; totalMiB is the host's RAM.
+func (s *Spec) expandDomains(hw *hardware, totalMiB uint64) error {
+	poolByID := map[uint32]*hwPool{}
+	for i := range hw.pools {
+		poolByID[hw.pools[i].id] = &hw.pools[i]
+	}
+
+	seenDom := map[uint16]bool{}
+	seenName := map[string]bool{}
+	var usedKB uint64
+	for i, d := range s.Domains {
+		path := fmt.Sprintf("domains[%d]", i)
+		if seenDom[d.Domid] {
+			return errAt(path+".domid", "domain %d listed twice", d.Domid)
+		}
+		seenDom[d.Domid] = true
+		if d.Domid >= domidFirstReserved {
+			return errAt(path+".domid", "domids go up to %d", domidFirstReserved-1)
+		}
+		if d.Name == "" {
+			return errAt(path+".name", "a domain needs a name")
+		}
+		if seenName[d.Name] {
+			return errAt(path+".name", "name %q used twice", d.Name)
+		}
+		seenName[d.Name] = true
+		if d.Domid == 0 && d.Name != "Domain-0" {
+			return errAt(path+".name", "domain 0 is named Domain-0 (xen-init-dom0 writes that name)")
+		}
+		if d.VCPUs < 1 || d.VCPUs > 4096 {
+			return errAt(path+".vcpus", "want 1 to 4096 vCPUs")
+		}
+		if d.MemoryMiB == 0 {
+			return errAt(path+".memoryMiB", "a domain needs memory")
+		}
+		if d.MaxMemoryMiB != 0 && d.MaxMemoryMiB < d.MemoryMiB {
+			return errAt(path+".maxMemoryMiB", "smaller than memoryMiB")
+		}
+		hd := hwDomain{DomainSpec: d, typ: d.Type, memKB: d.MemoryMiB << 10, maxKB: max(d.MaxMemoryMiB, d.MemoryMiB) << 10}
+		switch d.Type {
+		case "", "pv":
+			hd.typ = "pv"
+		case "hvm", "pvh":
+			hd.hvm = true
+		default:
+			return errAt(path+".type", "want pv, pvh or hvm, have %q", d.Type)
+		}
+		// cpupool_add_domain: -ESRCH for an unknown pool, -ENODEV for a
+		// pool without CPUs.
+		p := poolByID[d.Pool]
+		if p == nil {
+			return errAt(path+".pool", "no pool %d (domain creation would fail with ESRCH)", d.Pool)
+		}
+		if p.cpus.IsEmpty() {
+			return errAt(path+".pool", "pool %d has no CPUs (domain creation would fail with ENODEV)", d.Pool)
+		}
+		if d.Domid == 0 && d.Pool != 0 {
+			return errAt(path+".pool", "Domain-0 lives in Pool-0")
+		}
+		if d.UUID != "" {
+			u, err := parseUUID(d.UUID)
+			if err != nil {
+				return errAt(path+".uuid", "%v", err)
+			}
+			hd.uuid = u
+		} else if d.Domid != 0 {
+			hd.uuid = derivedUUID("xgo-sim-domain:" + d.Name)
+		}
+		if d.Cap != nil && p.sched == hypercall.SchedCredit2 && uint32(*d.Cap) > 100*d.VCPUs {
+			return errAt(path+".cap", "credit2 caps at 100 × vCPUs = %d", 100*d.VCPUs)
+		}
+		if d.Weight != nil && *d.Weight == 0 {
+			return errAt(path+".weight", "weight 0 means \"unchanged\" to Xen; give 1 to 65535")
+		}
+		usedKB += hd.maxKB
+		hw.domains = append(hw.domains, hd)
+	}
+	if !seenDom[0] {
+		return errAt("domains", "Domain-0 (domid 0) must be listed")
+	}
+	if usedKB>>10+s.Memory.HypervisorMiB > totalMiB {
+		return errAt("domains", "domains and hypervisor need %d MiB, the host has %d MiB", usedKB>>10+s.Memory.HypervisorMiB, totalMiB)
+	}
+	return nil
+}
+
+// expandXen checks the Xen build: version, strings, build id and the
+// boot options.
+func (s *Spec) expandXen(hw *hardware) error {
 	maj, min, ok := strings.Cut(s.Xen.Version, ".")
 	var err1, err2 error
 	hw.major, err1 = strconv.Atoi(maj)
 	hw.minor, err2 = strconv.Atoi(min)
 	if !ok || err1 != nil || err2 != nil || hw.major < 0 || hw.minor < 0 || hw.major > 0x7fff || hw.minor > 0xffff {
-		return nil, errAt("xen.version", "want major.minor such as \"4.17\", have %q", s.Xen.Version)
+		return errAt("xen.version", "want major.minor such as \"4.17\", have %q", s.Xen.Version)
 	}
 	if len(s.Xen.Extraversion) > 15 {
-		return nil, errAt("xen.extraversion", "at most 15 bytes (xen_extraversion_t)")
+		return errAt("xen.extraversion", "at most 15 bytes (xen_extraversion_t)")
 	}
 	if len(s.Xen.CommandLine) > 1023 {
-		return nil, errAt("xen.commandLine", "at most 1023 bytes (xen_commandline_t)")
+		return errAt("xen.commandLine", "at most 1023 bytes (xen_commandline_t)")
 	}
 	if s.Xen.BuildID != "" {
 		b, err := hex.DecodeString(s.Xen.BuildID)
 		if err != nil || len(b) > 256 {
-			return nil, errAt("xen.buildID", "want at most 256 bytes in hex")
+			return errAt("xen.buildID", "want at most 256 bytes in hex")
 		}
 		hw.buildID = b
 	}
 	for i, c := range s.Xen.Capabilities {
 		bit, ok := capNames[c]
 		if !ok {
-			return nil, errAt(fmt.Sprintf("xen.capabilities[%d]", i), "unknown capability %q", c)
+			return errAt(fmt.Sprintf("xen.capabilities[%d]", i), "unknown capability %q", c)
 		}
 		hw.caps |= bit
 	}
 	hw.extra, hw.cmdline, hw.cpuKHz = s.Xen.Extraversion, s.Xen.CommandLine, s.Xen.CPUKHz
 	if err := s.expandBuild(hw); err != nil {
-		return nil, err
+		return err
 	}
 	if hw.cpuKHz == 0 {
 		hw.cpuKHz = 2000000
@@ -581,7 +709,7 @@ func (s *Spec) expand() (*hardware, error) {
 	hw.gpaddrBits = 48
 	if s.Xen.GPAddrBits != 0 {
 		if s.Xen.GPAddrBits < 32 || s.Xen.GPAddrBits > 64 {
-			return nil, errAt("xen.gpaddrBits", "want 32 to 64")
+			return errAt("xen.gpaddrBits", "want 32 to 64")
 		}
 		hw.gpaddrBits = s.Xen.GPAddrBits
 	}
@@ -591,18 +719,55 @@ func (s *Spec) expand() (*hardware, error) {
 	if s.Xen.HWCaps != "" {
 		words := strings.Split(s.Xen.HWCaps, ":")
 		if len(words) != len(hw.hwCap) {
-			return nil, errAt("xen.hwCaps", "want %d hex words joined by ':', as xl info prints hw_caps", len(hw.hwCap))
+			return errAt("xen.hwCaps", "want %d hex words joined by ':', as xl info prints hw_caps", len(hw.hwCap))
 		}
 		for i, w := range words {
 			v, err := strconv.ParseUint(w, 16, 32)
 			if err != nil {
-				return nil, errAt("xen.hwCaps", "word %d (%q) is not a 32-bit hex number", i+1, w)
+				return errAt("xen.hwCaps", "word %d (%q) is not a 32-bit hex number", i+1, w)
 			}
 			hw.hwCap[i] = uint32(v)
 		}
 	}
 	hw.smt = s.Xen.SMT == nil || *s.Xen.SMT
 	hw.park = s.Xen.ParkOfflineCPUs == nil || *s.Xen.ParkOfflineCPUs
+	return nil
+}
+
+// expandSchedulers checks the built schedulers and the default one.
+func (s *Spec) expandSchedulers(hw *hardware) error {
+	if len(s.Schedulers.Built) == 0 {
+		return errAt("schedulers.built", "at least one scheduler must be built")
+	}
+	for i, n := range s.Schedulers.Built {
+		sc, err := hypercall.ParseScheduler(n)
+		if err != nil {
+			return errAt(fmt.Sprintf("schedulers.built[%d]", i), "%v", err)
+		}
+		for _, b := range hw.built {
+			if b == sc {
+				return errAt(fmt.Sprintf("schedulers.built[%d]", i), "%s listed twice", n)
+			}
+		}
+		hw.built = append(hw.built, sc)
+	}
+	def, err := hypercall.ParseScheduler(s.Schedulers.Default)
+	if err != nil {
+		return errAt("schedulers.default", "%v", err)
+	}
+	if !hw.isBuilt(def) {
+		return errAt("schedulers.default", "%s is not built", def)
+	}
+	hw.defaultSched = def
+	return nil
+}
+
+func (s *Spec) expand() (*hardware, error) {
+	hw := &hardware{}
+
+	if err := s.expandXen(hw); err != nil {
+		return nil, err
+	}
 
 	// cpus
 	c := s.CPUs
@@ -736,70 +901,17 @@ func (s *Spec) expand() (*hardware, error) {
 		}
 	}
 
-	// memory
-	if len(s.Memory.NodeMiB) != nodes {
-		return nil, errAt("memory.nodeMiB", "%d entries for %d NUMA nodes", len(s.Memory.NodeMiB), nodes)
-	}
-	var totalMiB uint64
-	for i, m := range s.Memory.NodeMiB {
-		if m == 0 {
-			return nil, errAt(fmt.Sprintf("memory.nodeMiB[%d]", i), "a node needs memory")
-		}
-		totalMiB += m
-	}
-	if d := s.Memory.Distances; d != nil {
-		if len(d) != nodes {
-			return nil, errAt("memory.distances", "%d rows for %d nodes", len(d), nodes)
-		}
-		for i, row := range d {
-			if len(row) != nodes {
-				return nil, errAt(fmt.Sprintf("memory.distances[%d]", i), "%d columns for %d nodes", len(row), nodes)
-			}
-		}
-	}
-	hw.hypervisorBytes = s.Memory.HypervisorMiB << 20
-	hw.nodes = make([]hwNode, nodes)
-	for i := range hw.nodes {
-		hw.nodes[i].memBytes = s.Memory.NodeMiB[i] << 20
-		hw.nodes[i].distances = make([]uint32, nodes)
-		for j := range nodes {
-			switch {
-			case s.Memory.Distances != nil:
-				hw.nodes[i].distances[j] = s.Memory.Distances[i][j]
-			case i == j:
-				hw.nodes[i].distances[j] = 10
-			default:
-				hw.nodes[i].distances[j] = 20
-			}
-		}
+	totalMiB, err := s.expandMemory(hw, nodes)
+	if err != nil {
+		return nil, err
 	}
 
-	// schedulers
-	if len(s.Schedulers.Built) == 0 {
-		return nil, errAt("schedulers.built", "at least one scheduler must be built")
+	if err := s.expandSchedulers(hw); err != nil {
+		return nil, err
 	}
-	for i, n := range s.Schedulers.Built {
-		sc, err := hypercall.ParseScheduler(n)
-		if err != nil {
-			return nil, errAt(fmt.Sprintf("schedulers.built[%d]", i), "%v", err)
-		}
-		for _, b := range hw.built {
-			if b == sc {
-				return nil, errAt(fmt.Sprintf("schedulers.built[%d]", i), "%s listed twice", n)
-			}
-		}
-		hw.built = append(hw.built, sc)
-	}
-	def, err := hypercall.ParseScheduler(s.Schedulers.Default)
-	if err != nil {
-		return nil, errAt("schedulers.default", "%v", err)
-	}
-	if !hw.isBuilt(def) {
-		return nil, errAt("schedulers.default", "%s is not built", def)
-	}
-	hw.defaultSched = def
 
 	// pools
+	def := hw.defaultSched
 	online := cpuset.Set{}
 	for id, cp := range hw.cpus {
 		if cp.online {
@@ -878,87 +990,8 @@ func (s *Spec) expand() (*hardware, error) {
 			return nil, errAt(path, "%v", err)
 		}
 	}
-	poolByID := map[uint32]*hwPool{}
-	for i := range hw.pools {
-		poolByID[hw.pools[i].id] = &hw.pools[i]
-	}
-
-	// domains
-	seenDom := map[uint16]bool{}
-	seenName := map[string]bool{}
-	var usedKB uint64
-	for i, d := range s.Domains {
-		path := fmt.Sprintf("domains[%d]", i)
-		if seenDom[d.Domid] {
-			return nil, errAt(path+".domid", "domain %d listed twice", d.Domid)
-		}
-		seenDom[d.Domid] = true
-		if d.Domid >= domidFirstReserved {
-			return nil, errAt(path+".domid", "domids go up to %d", domidFirstReserved-1)
-		}
-		if d.Name == "" {
-			return nil, errAt(path+".name", "a domain needs a name")
-		}
-		if seenName[d.Name] {
-			return nil, errAt(path+".name", "name %q used twice", d.Name)
-		}
-		seenName[d.Name] = true
-		if d.Domid == 0 && d.Name != "Domain-0" {
-			return nil, errAt(path+".name", "domain 0 is named Domain-0 (xen-init-dom0 writes that name)")
-		}
-		if d.VCPUs < 1 || d.VCPUs > 4096 {
-			return nil, errAt(path+".vcpus", "want 1 to 4096 vCPUs")
-		}
-		if d.MemoryMiB == 0 {
-			return nil, errAt(path+".memoryMiB", "a domain needs memory")
-		}
-		if d.MaxMemoryMiB != 0 && d.MaxMemoryMiB < d.MemoryMiB {
-			return nil, errAt(path+".maxMemoryMiB", "smaller than memoryMiB")
-		}
-		hd := hwDomain{DomainSpec: d, typ: d.Type, memKB: d.MemoryMiB << 10, maxKB: max(d.MaxMemoryMiB, d.MemoryMiB) << 10}
-		switch d.Type {
-		case "", "pv":
-			hd.typ = "pv"
-		case "hvm", "pvh":
-			hd.hvm = true
-		default:
-			return nil, errAt(path+".type", "want pv, pvh or hvm, have %q", d.Type)
-		}
-		// cpupool_add_domain: -ESRCH for an unknown pool, -ENODEV for a
-		// pool without CPUs.
-		p := poolByID[d.Pool]
-		if p == nil {
-			return nil, errAt(path+".pool", "no pool %d (domain creation would fail with ESRCH)", d.Pool)
-		}
-		if p.cpus.IsEmpty() {
-			return nil, errAt(path+".pool", "pool %d has no CPUs (domain creation would fail with ENODEV)", d.Pool)
-		}
-		if d.Domid == 0 && d.Pool != 0 {
-			return nil, errAt(path+".pool", "Domain-0 lives in Pool-0")
-		}
-		if d.UUID != "" {
-			u, err := parseUUID(d.UUID)
-			if err != nil {
-				return nil, errAt(path+".uuid", "%v", err)
-			}
-			hd.uuid = u
-		} else if d.Domid != 0 {
-			hd.uuid = derivedUUID("xgo-sim-domain:" + d.Name)
-		}
-		if d.Cap != nil && p.sched == hypercall.SchedCredit2 && uint32(*d.Cap) > 100*d.VCPUs {
-			return nil, errAt(path+".cap", "credit2 caps at 100 × vCPUs = %d", 100*d.VCPUs)
-		}
-		if d.Weight != nil && *d.Weight == 0 {
-			return nil, errAt(path+".weight", "weight 0 means \"unchanged\" to Xen; give 1 to 65535")
-		}
-		usedKB += hd.maxKB
-		hw.domains = append(hw.domains, hd)
-	}
-	if !seenDom[0] {
-		return nil, errAt("domains", "Domain-0 (domid 0) must be listed")
-	}
-	if usedKB>>10+s.Memory.HypervisorMiB > totalMiB {
-		return nil, errAt("domains", "domains and hypervisor need %d MiB, the host has %d MiB", usedKB>>10+s.Memory.HypervisorMiB, totalMiB)
+	if err := s.expandDomains(hw, totalMiB); err != nil {
+		return nil, err
 	}
 	if err := s.expandPCI(hw); err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func (e *OpError) Error() string {
 	}
 	s += ": " + msg
 	if errno, ok := e.Err.(syscall.Errno); ok {
-		s += " (" + errnoName(errno) + ")"
+		s += " (" + ErrnoName(errno) + ")"
 	}
 	return s
 }
@@ -95,12 +95,21 @@ func (e *OpError) Is(target error) bool {
 	return e.sentinel != nil && errors.Is(e.sentinel, target)
 }
 
-// errnoName returns Xen's symbolic name for an errno, e.g. "EBUSY".
-func errnoName(e syscall.Errno) string {
-	if n, ok := xenErrnoNames[uint64(e)]; ok {
+// ErrnoName returns Xen's symbolic name for an errno, e.g. "EBUSY", or
+// "errno N" for a number Xen does not name. It reads Xen's errno.h
+// numbers on every GOOS; the packages above name errnos with it.
+func ErrnoName(e syscall.Errno) string {
+	if n, ok := XenErrnoName(e); ok {
 		return n
 	}
 	return "errno " + strconv.Itoa(int(e))
+}
+
+// XenErrnoName returns Xen's symbolic name for an errno ("EBUSY") and
+// whether Xen's errno.h names it.
+func XenErrnoName(e syscall.Errno) (string, bool) {
+	n, ok := xenErrnoNames[uint64(e)]
+	return n, ok
 }
 
 // Op names one Xen operation: each Hypervisor method (CPUHotplug split by

@@ -54,7 +54,7 @@ func (t *tracer) line(op, target string, attempt int, r uintptr, errno syscall.E
 		sb.WriteString("]")
 	}
 	if errno != 0 {
-		fmt.Fprintf(&sb, " = -%d %s", int(errno), errnoName(errno))
+		fmt.Fprintf(&sb, " = -%d %s", int(errno), ErrnoName(errno))
 	} else {
 		fmt.Fprintf(&sb, " = %d", int64(r))
 	}

@@ -2,6 +2,7 @@ package hypercall
 
 import (
 	"errors"
+	"io/fs"
 	"strconv"
 	"sync"
 	"syscall"
@@ -9,12 +10,15 @@ import (
 
 // Sentinel errors. An *OpError matches at most one of them with errors.Is,
 // and also matches its underlying errno (unix.Errno, i.e. syscall.Errno).
+// ErrPermission also matches fs.ErrPermission and ErrNotSupported
+// errors.ErrUnsupported, as package xenstore's errno sentinels do, so a
+// caller tells "permission denied" from either package with one test.
 var (
 	// ErrNotSupported: the running hypervisor, its build, or the host
 	// cannot do what was asked: an unsupported Xen release, an interface
 	// version mismatch, a scheduler that is not built in, a CPU without
 	// SMT, a GOOS without Xen.
-	ErrNotSupported = errors.New("not supported")
+	ErrNotSupported error = &stdSentinel{"not supported", errors.ErrUnsupported}
 
 	// ErrNoXen: the host is not running on Xen at all, or the Xen device
 	// drivers are missing (no /dev/xen, no /proc/xen, no privcmd).
@@ -26,11 +30,21 @@ var (
 
 	// ErrPermission: the Xen devices exist but this process may not open
 	// them (not root), or Xen refused the operation to this domain.
-	ErrPermission = errors.New("permission denied")
+	ErrPermission error = &stdSentinel{"permission denied", fs.ErrPermission}
 
 	// ErrClosed: the handle was used after Close.
 	ErrClosed = errors.New("use of closed Xen handle")
 )
+
+// stdSentinel is a sentinel that also matches the standard library's
+// error of the same meaning.
+type stdSentinel struct {
+	msg string
+	std error
+}
+
+func (e *stdSentinel) Error() string        { return e.msg }
+func (e *stdSentinel) Is(target error) bool { return target == e.std }
 
 // OpError is the error of a failed hypercall or device operation. It
 // carries what was attempted, Xen's meaning of the error for that
@@ -67,7 +81,7 @@ func (e *OpError) Error() string {
 	}
 	s += ": " + msg
 	if errno, ok := e.Err.(syscall.Errno); ok {
-		s += " (" + errnoName(errno) + ")"
+		s += " (" + ErrnoName(errno) + ")"
 	}
 	return s
 }
@@ -75,17 +89,27 @@ func (e *OpError) Error() string {
 // Unwrap returns the errno.
 func (e *OpError) Unwrap() error { return e.Err }
 
-// Is reports whether target is the package sentinel this error belongs to.
+// Is reports whether target is the package sentinel this error belongs to
+// (or the standard library error that sentinel matches).
 func (e *OpError) Is(target error) bool {
-	return e.sentinel != nil && target == e.sentinel
+	return e.sentinel != nil && errors.Is(e.sentinel, target)
 }
 
-// errnoName returns Xen's symbolic name for an errno, e.g. "EBUSY".
-func errnoName(e syscall.Errno) string {
-	if n, ok := xenErrnoNames[uint64(e)]; ok {
+// ErrnoName returns Xen's symbolic name for an errno, e.g. "EBUSY", or
+// "errno N" for a number Xen does not name. It reads Xen's errno.h
+// numbers on every GOOS; the packages above name errnos with it.
+func ErrnoName(e syscall.Errno) string {
+	if n, ok := XenErrnoName(e); ok {
 		return n
 	}
 	return "errno " + strconv.Itoa(int(e))
+}
+
+// XenErrnoName returns Xen's symbolic name for an errno ("EBUSY") and
+// whether Xen's errno.h names it.
+func XenErrnoName(e syscall.Errno) (string, bool) {
+	n, ok := xenErrnoNames[uint64(e)]
+	return n, ok
 }
 
 // Op names one Xen operation: each Hypervisor method (CPUHotplug split by

@@ -64,7 +64,7 @@ func TestErrnoMeanings(t *testing.T) {
 			x, dev := openFake(t, newFakeXen(4), nil)
 			dev.force = func(c fakeCall) syscall.Errno { return errno }
 			err := run(x)
-			name := errnoName(errno)
+			name := ErrnoName(errno)
 			var oe *OpError
 			if !errors.As(err, &oe) {
 				t.Errorf("kind %d, %s: error %v (%T) is not an *OpError", kind, name, err, err)

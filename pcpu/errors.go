@@ -261,23 +261,7 @@ func technical(err error) string {
 	}
 	var errno syscall.Errno
 	if errors.As(oe.Err, &errno) {
-		return oe.Op + ": " + errnoName(errno)
+		return oe.Op + ": " + hypercall.ErrnoName(errno)
 	}
 	return oe.Op
-}
-
-// errnoName names the errnos Xen's hotplug and cpupool operations return.
-func errnoName(e syscall.Errno) string {
-	names := map[syscall.Errno]string{
-		syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT", syscall.EIO: "EIO",
-		syscall.EAGAIN: "EAGAIN", syscall.ENOMEM: "ENOMEM", syscall.EACCES: "EACCES",
-		syscall.EBUSY: "EBUSY", syscall.EEXIST: "EEXIST", syscall.ENODEV: "ENODEV",
-		syscall.EINVAL: "EINVAL", syscall.ENOSPC: "ENOSPC", syscall.ENOSYS: "ENOSYS",
-		syscall.EOPNOTSUPP: "EOPNOTSUPP", syscall.EADDRINUSE: "EADDRINUSE",
-		syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL", syscall.ESRCH: "ESRCH",
-	}
-	if n, ok := names[e]; ok {
-		return n
-	}
-	return "errno " + strconv.Itoa(int(e))
 }

@@ -2,6 +2,7 @@ package xensim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,39 +35,20 @@ const (
 	eADDRNOTAVAIL = syscall.Errno(99)
 )
 
-// errnoNames are the names ParseErrno and ErrnoName know: the errnos of
-// xen-abi.md §2.1 plus the few the hypercall layer also names.
-var errnoNames = []struct {
-	name  string
-	errno syscall.Errno
-}{
-	{"EPERM", ePERM},
-	{"ENOENT", eNOENT},
-	{"ESRCH", eSRCH},
-	{"EINTR", eINTR},
-	{"EIO", eIO},
-	{"E2BIG", syscall.Errno(7)},
-	{"EAGAIN", eAGAIN},
-	{"ENOMEM", eNOMEM},
-	{"EACCES", eACCES},
-	{"EFAULT", eFAULT},
-	{"EBUSY", eBUSY},
-	{"EEXIST", eEXIST},
-	{"ENODEV", eNODEV},
-	{"EINVAL", eINVAL},
-	{"ENOSPC", eNOSPC},
-	{"ENOSYS", eNOSYS},
-	{"ENODATA", syscall.Errno(61)},
-	{"EOPNOTSUPP", eOPNOTSUPP},
-	{"EADDRINUSE", eADDRINUSE},
-	{"EADDRNOTAVAIL", eADDRNOTAVAIL},
+// faultErrnos are the errnos ParseErrno and ErrnoName know by name: the
+// errnos of xen-abi.md §2.1 plus the few the hypercall layer also names.
+// Their names are hypercall's (Xen's errno.h).
+var faultErrnos = []syscall.Errno{
+	ePERM, eNOENT, eSRCH, eINTR, eIO, syscall.Errno(7), eAGAIN, eNOMEM,
+	eACCES, eFAULT, eBUSY, eEXIST, eNODEV, eINVAL, eNOSPC, eNOSYS,
+	syscall.Errno(61), eOPNOTSUPP, eADDRINUSE, eADDRNOTAVAIL,
 }
 
 // ErrnoNames are the errno names ParseErrno knows, in its order.
 func ErrnoNames() []string {
-	out := make([]string, len(errnoNames))
-	for i, e := range errnoNames {
-		out[i] = e.name
+	out := make([]string, len(faultErrnos))
+	for i, e := range faultErrnos {
+		out[i], _ = hypercall.XenErrnoName(e)
 	}
 	return out
 }
@@ -75,9 +57,9 @@ func ErrnoNames() []string {
 // or by number ("16").
 func ParseErrno(s string) (syscall.Errno, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
-	for _, e := range errnoNames {
-		if e.name == t {
-			return e.errno, nil
+	for _, e := range faultErrnos {
+		if n, _ := hypercall.XenErrnoName(e); n == t {
+			return e, nil
 		}
 	}
 	if n, err := strconv.ParseUint(t, 10, 16); err == nil && n > 0 {
@@ -88,10 +70,9 @@ func ParseErrno(s string) (syscall.Errno, error) {
 
 // ErrnoName returns Xen's name of e ("EBUSY"), or its number.
 func ErrnoName(e syscall.Errno) string {
-	for _, n := range errnoNames {
-		if n.errno == e {
-			return n.name
-		}
+	if slices.Contains(faultErrnos, e) {
+		n, _ := hypercall.XenErrnoName(e)
+		return n
 	}
 	return strconv.Itoa(int(e))
 }

@@ -119,18 +119,20 @@ func exitCode(err error) int {
 		errors.Is(err, batch.ErrInvalid):
 		return exitUsage
 	// Not-supported comes first: hypercall reports an interface version
-	// mismatch (EACCES from Xen) as ErrNotSupported.
+	// mismatch (EACCES from Xen) as ErrNotSupported. It is not
+	// errors.ErrUnsupported: that matches any EOPNOTSUPP or ENOSYS errno,
+	// and Xen's EOPNOTSUPP for "cpu 0 cannot go offline" is a refusal.
 	case errors.As(err, &ns),
 		errors.Is(err, hypercall.ErrNotSupported),
 		errors.Is(err, xenstore.ErrNotSupported):
 		return exitNotSupported
 	case errors.Is(err, hypercall.ErrNoXen),
 		errors.Is(err, hypercall.ErrNotDom0),
-		errors.Is(err, hypercall.ErrPermission),
-		errors.Is(err, xenstore.ErrPermission),
-		errors.Is(err, xenstore.ErrNotPermitted),
-		errors.Is(err, fs.ErrPermission),
 		errors.As(err, &de): // no xenstored and no xenbus: not dom0, or no Xen
+		return exitPermission
+	// One test for permission: hypercall.ErrPermission, xenstore's EACCES
+	// and EPERM and the OS's refusals all match fs.ErrPermission.
+	case errors.Is(err, fs.ErrPermission):
 		return exitPermission
 	}
 	return exitFailure

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"xgo.dev/xgo/batch"
 )
 
 // This file is the host lock: one xgo job at a time changes a host. A
@@ -36,30 +38,26 @@ const lockTimeoutEnvVar = "XGO_LOCK_TIMEOUT"
 const defaultLockTimeout = 10 * time.Second
 
 // mutatingCommands are the commands that change the host, by full name,
-// with when they do (nil: always, unless -N).
-var mutatingCommands = map[string]func(c *cli.Context) bool{
-	"pcpu-online":        nil,
-	"pcpu-offline":       nil,
-	"cpupool-create":     nil,
-	"cpupool-destroy":    nil,
-	"cpupool-rename":     nil,
-	"cpupool-cpu-add":    nil,
-	"cpupool-cpu-remove": nil,
-	"cpupool-cpu-move":   nil,
-	"cpupool-migrate":    nil,
-	"cpupool-numa-split": nil,
-	"cpupool-set-sched":  nil,
-	"sched-credit":       schedSets,
-	"sched-credit2":      schedSets,
-	"sched-rtds":         schedSets,
-	"vsnd-attach":        nil,
-	"vsnd-detach":        nil,
-	"xenstore write":     nil,
-	"xenstore rm":        nil,
-	"xenstore mkdir":     nil,
-	"xenstore chmod":     nil,
-	"batch run":          nil,
-}
+// with when they do (nil: always, unless -N): every batch operation (the
+// batch registry is the one list of them) plus the few changes a batch
+// file cannot make.
+var mutatingCommands = func() map[string]func(c *cli.Context) bool {
+	m := map[string]func(c *cli.Context) bool{
+		"xenstore mkdir": nil,
+		"xenstore chmod": nil,
+		"batch run":      nil,
+	}
+	for _, name := range batch.OpNames() {
+		if strings.HasPrefix(name, "xenstore-") {
+			continue // a batch file's one-word spelling of "xenstore write"
+		}
+		m[name] = nil
+		if strings.HasPrefix(name, "sched-") {
+			m[name] = schedSets // sched-* only shows the parameters without a setting
+		}
+	}
+	return m
+}()
 
 // schedSets reports whether a sched-* command line sets something.
 func schedSets(c *cli.Context) bool {

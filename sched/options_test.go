@@ -1,0 +1,31 @@
+package sched
+
+import "testing"
+
+func TestRTDSOptionsCheck(t *testing.T) {
+	for _, tc := range []struct {
+		o    RTDSOptions
+		want string
+	}{
+		{RTDSOptions{}, ""},
+		{RTDSOptions{Pool: true}, ""},
+		{RTDSOptions{Pool: true, Domain: true}, "Specifying a cpupool is not allowed with other options."},
+		{RTDSOptions{Periods: 1}, "Missing parameters."},
+		{RTDSOptions{Domain: true, Periods: 1, Budgets: 1, Extratimes: 1}, "Must specify VCPU."},
+		{RTDSOptions{Domain: true, VCPUs: 1, AllVCPUs: true}, "Incorrect VCPU IDs."},
+		{RTDSOptions{Domain: true, VCPUs: 2, Periods: 1, Budgets: 1, Extratimes: 1}, "Incorrect number of period, budget and extratime"},
+		{RTDSOptions{Domain: true, VCPUs: 1, Periods: 1, Budgets: 1}, "Incorrect number of period, budget and extratime"},
+		{RTDSOptions{Domain: true, VCPUs: 2, Periods: 2, Budgets: 2, Extratimes: 2}, ""},
+		{RTDSOptions{Domain: true, AllVCPUs: true, Periods: 1, Budgets: 1, Extratimes: 1}, ""},
+		{RTDSOptions{Domain: true, VCPUs: 3}, ""},
+	} {
+		err := tc.o.Check()
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("%+v.Check() = %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}

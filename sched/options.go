@@ -1,6 +1,10 @@
 package sched
 
-import "errors"
+import (
+	"errors"
+
+	"xgo.dev/xgo/hypercall"
+)
 
 // RTDSOptions are which of xl sched-rtds's options were given, counted
 // as xl counts them (tools/xl/xl_sched.c main_sched_rtds).
@@ -27,6 +31,35 @@ func (o RTDSOptions) Check() error {
 	case (o.VCPUs > o.Budgets && optB) || (o.VCPUs > o.Periods && optP) ||
 		(o.VCPUs > o.Extratimes && optE) || o.Periods != o.Budgets || o.Periods != o.Extratimes:
 		return errors.New("Incorrect number of period, budget and extratime")
+	}
+	return nil
+}
+
+// CreditOptions are which of xl sched-credit's (or sched-credit2's)
+// options were given (main_sched_credit, main_sched_credit2).
+type CreditOptions struct {
+	Scheduler          hypercall.Scheduler // credit or credit2
+	Domain, Pool, Show bool                // -d, -p, -s
+	DomainChange       DomainChange        // -w, -c
+	PoolChange         PoolChange          // -t, -r, -m
+}
+
+// Check applies xl's option rules, in its order and words (without the
+// command name).
+func (o CreditOptions) Check() error {
+	domOpts := o.Domain || !o.DomainChange.IsZero()
+	if o.Scheduler == hypercall.SchedCredit {
+		if (o.Pool || o.Show) && domOpts {
+			return errors.New("Specifying a cpupool or schedparam is not allowed with domain options.")
+		}
+	} else if o.Pool && domOpts {
+		return errors.New("Specifying a cpupool is not allowed with other options.")
+	}
+	if !o.Domain && !o.DomainChange.IsZero() {
+		return errors.New("Must specify a domain.")
+	}
+	if !o.Show && !o.PoolChange.IsZero() {
+		return errors.New("Must specify schedparam to set schedule parameter values.")
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package sched
 
-import "testing"
+import (
+	"testing"
+
+	"xgo.dev/xgo/hypercall"
+)
 
 func TestRTDSOptionsCheck(t *testing.T) {
 	for _, tc := range []struct {
@@ -18,6 +22,33 @@ func TestRTDSOptionsCheck(t *testing.T) {
 		{RTDSOptions{Domain: true, VCPUs: 2, Periods: 2, Budgets: 2, Extratimes: 2}, ""},
 		{RTDSOptions{Domain: true, AllVCPUs: true, Periods: 1, Budgets: 1, Extratimes: 1}, ""},
 		{RTDSOptions{Domain: true, VCPUs: 3}, ""},
+	} {
+		err := tc.o.Check()
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("%+v.Check() = %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}
+
+func TestCreditOptionsCheck(t *testing.T) {
+	one := int64(1)
+	w := DomainChange{Weight: &one}
+	r := PoolChange{RatelimitUS: &one}
+	for _, tc := range []struct {
+		o    CreditOptions
+		want string
+	}{
+		{CreditOptions{Scheduler: hypercall.SchedCredit}, ""},
+		{CreditOptions{Scheduler: hypercall.SchedCredit, Show: true, Domain: true}, "Specifying a cpupool or schedparam is not allowed with domain options."},
+		{CreditOptions{Scheduler: hypercall.SchedCredit2, Show: true, Domain: true}, ""},
+		{CreditOptions{Scheduler: hypercall.SchedCredit2, Pool: true, DomainChange: w}, "Specifying a cpupool is not allowed with other options."},
+		{CreditOptions{Scheduler: hypercall.SchedCredit2, DomainChange: w}, "Must specify a domain."},
+		{CreditOptions{Scheduler: hypercall.SchedCredit, PoolChange: r}, "Must specify schedparam to set schedule parameter values."},
+		{CreditOptions{Scheduler: hypercall.SchedCredit, Show: true, Pool: true, PoolChange: r}, ""},
 	} {
 		err := tc.o.Check()
 		got := ""

@@ -415,19 +415,9 @@ func runSchedCredit(c *cli.Context, e *env, cmd string, s hypercall.Scheduler) e
 			return err
 		}
 	}
-	// xl's option rules, in its order and words.
-	if s == hypercall.SchedCredit {
-		if (hasPool || optS) && (hasDom || !change.IsZero()) {
-			return usagef("%s: Specifying a cpupool or schedparam is not allowed with domain options.", cmd)
-		}
-	} else if hasPool && (hasDom || !change.IsZero()) {
-		return usagef("%s: Specifying a cpupool is not allowed with other options.", cmd)
-	}
-	if !hasDom && !change.IsZero() {
-		return usagef("%s: Must specify a domain.", cmd)
-	}
-	if !optS && !pc.IsZero() {
-		return usagef("%s: Must specify schedparam to set schedule parameter values.", cmd)
+	opts := sched.CreditOptions{Scheduler: s, Domain: hasDom, Pool: hasPool, Show: optS, DomainChange: change, PoolChange: pc}
+	if err := opts.Check(); err != nil {
+		return usagef("%s: %v", cmd, err)
 	}
 	save := !e.global.DryRun && (!change.IsZero() || !pc.IsZero())
 	return withPools(ctx, e, save, func(m *cpupool.Manager) error {

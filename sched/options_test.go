@@ -23,14 +23,7 @@ func TestRTDSOptionsCheck(t *testing.T) {
 		{RTDSOptions{Domain: true, AllVCPUs: true, Periods: 1, Budgets: 1, Extratimes: 1}, ""},
 		{RTDSOptions{Domain: true, VCPUs: 3}, ""},
 	} {
-		err := tc.o.Check()
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("%+v.Check() = %q, want %q", tc.o, got, tc.want)
-		}
+		checkMsg(t, tc.o, tc.o.Check(), tc.want)
 	}
 }
 
@@ -50,13 +43,18 @@ func TestCreditOptionsCheck(t *testing.T) {
 		{CreditOptions{Scheduler: hypercall.SchedCredit, PoolChange: r}, "Must specify schedparam to set schedule parameter values."},
 		{CreditOptions{Scheduler: hypercall.SchedCredit, Show: true, Pool: true, PoolChange: r}, ""},
 	} {
-		err := tc.o.Check()
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("%+v.Check() = %q, want %q", tc.o, got, tc.want)
-		}
+		checkMsg(t, tc.o, tc.o.Check(), tc.want)
+	}
+}
+
+// checkMsg fails t unless err's text is want ("" for no error).
+func checkMsg(t *testing.T, o any, err error, want string) {
+	t.Helper()
+	got := ""
+	if err != nil {
+		got = err.Error()
+	}
+	if got != want {
+		t.Errorf("%+v.Check() = %q, want %q", o, got, want)
 	}
 }

@@ -415,19 +415,9 @@ func runSchedCredit(c *cli.Context, e *env, cmd string, s hypercall.Scheduler) e
 			return err
 		}
 	}
-	// xl's option rules, in its order and words.
-	if s == hypercall.SchedCredit {
-		if (hasPool || optS) && (hasDom || !change.IsZero()) {
-			return usagef("%s: Specifying a cpupool or schedparam is not allowed with domain options.", cmd)
-		}
-	} else if hasPool && (hasDom || !change.IsZero()) {
-		return usagef("%s: Specifying a cpupool is not allowed with other options.", cmd)
-	}
-	if !hasDom && !change.IsZero() {
-		return usagef("%s: Must specify a domain.", cmd)
-	}
-	if !optS && !pc.IsZero() {
-		return usagef("%s: Must specify schedparam to set schedule parameter values.", cmd)
+	opts := sched.CreditOptions{Scheduler: s, Domain: hasDom, Pool: hasPool, Show: optS, DomainChange: change, PoolChange: pc}
+	if err := opts.Check(); err != nil {
+		return usagef("%s: %v", cmd, err)
 	}
 	save := !e.global.DryRun && (!change.IsZero() || !pc.IsZero())
 	return withPools(ctx, e, save, func(m *cpupool.Manager) error {
@@ -617,22 +607,13 @@ func runSchedRTDS(c *cli.Context, e *env) error {
 		}
 		extras = append(extras, v == "1")
 	}
-	optV, optP, optB, optE := len(vcpus) > 0, len(periods) > 0, len(budgets) > 0, len(extras) > 0
-	// xl's option rules, in its order and words.
-	switch {
-	case hasPool && (hasDom || optP || optB || optE || optV || all):
-		return usagef("%s: Specifying a cpupool is not allowed with other options.", cmd)
-	case !hasDom && (optP || optB || optE || optV):
-		return usagef("%s: Missing parameters.", cmd)
-	case hasDom && !optV && !all && (optP || optB || optE):
-		return usagef("%s: Must specify VCPU.", cmd)
-	case optV && all:
-		return usagef("%s: Incorrect VCPU IDs.", cmd)
-	case (len(vcpus) > len(budgets) && optB) || (len(vcpus) > len(periods) && optP) ||
-		(len(vcpus) > len(extras) && optE) || len(periods) != len(budgets) || len(periods) != len(extras):
-		return usagef("%s: Incorrect number of period, budget and extratime", cmd)
+	opts := sched.RTDSOptions{Domain: hasDom, Pool: hasPool, AllVCPUs: all,
+		VCPUs: len(vcpus), Periods: len(periods), Budgets: len(budgets), Extratimes: len(extras)}
+	if err := opts.Check(); err != nil {
+		return usagef("%s: %v", cmd, err)
 	}
-	setting := optP
+	optV := len(vcpus) > 0
+	setting := len(periods) > 0
 	return withPools(ctx, e, setting && !e.global.DryRun, func(m *cpupool.Manager) error {
 		h, err := readSchedHost(ctx, m)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"xgo.dev/xgo/cpupool"
 	"xgo.dev/xgo/hypercall"
+	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sched"
 )
 
@@ -170,22 +171,10 @@ func (h *schedHost) poolOf(d cpupool.Domain) cpupool.Pool {
 // unknown domid is another error, reported after the header as xl does.
 func (h *schedHost) domain(q string) (cpupool.Domain, error) {
 	d, err := cpupool.ResolveDomain(h.doms, q)
-	if err != nil && errors.Is(err, cpupool.ErrNotFound) && isDigits(q) {
+	if err != nil && errors.Is(err, cpupool.ErrNotFound) && naming.IsID(q) {
 		return cpupool.Domain{}, fmt.Errorf("domain %s does not exist", q)
 	}
 	return d, err
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // weightRow reads a credit/credit2 domain's weight and cap and formats

@@ -669,6 +669,92 @@ func (s *Spec) expandDomains(hw *hardware, totalMiB uint64) error {
 	return nil
 }
 
+// expandPools checks the boot pools and gives Pool-0 the online CPUs no
+// other pool takes; parseList parses a spec CPU list.
+func (s *Spec) expandPools(hw *hardware, parseList func(path, list string) (cpuset.Set, error)) error {
+	def := hw.defaultSched
+	online := cpuset.Set{}
+	for id, cp := range hw.cpus {
+		if cp.online {
+			online = online.Add(id)
+		}
+	}
+	taken := cpuset.Set{}
+	pool0 := hwPool{id: 0, name: "Pool-0", sched: def}
+	seenPool := map[uint32]bool{}
+	for i, p := range s.Pools {
+		path := fmt.Sprintf("pools[%d]", i)
+		if seenPool[p.ID] {
+			return errAt(path+".id", "pool %d listed twice", p.ID)
+		}
+		seenPool[p.ID] = true
+		if p.ID >= poolAny {
+			return errAt(path+".id", "pool ids go up to %d", uint32(poolAny-1))
+		}
+		sched := def
+		if p.Scheduler != "" {
+			var err error
+			sched, err = hypercall.ParseScheduler(p.Scheduler)
+			if err != nil {
+				return errAt(path+".scheduler", "%v", err)
+			}
+			if !hw.isBuilt(sched) {
+				return errAt(path+".scheduler", "%s is not built", sched)
+			}
+		}
+		if p.ID == 0 {
+			if p.Scheduler != "" && sched != def {
+				return errAt(path+".scheduler", "Pool-0 has the default scheduler %s", def)
+			}
+			if p.CPUs != "" {
+				return errAt(path+".cpus", "Pool-0 gets every online CPU no other pool takes")
+			}
+			if p.Name != "" {
+				pool0.name = p.Name
+			}
+			pool0.params = p.Params
+			continue
+		}
+		set, err := parseList(path+".cpus", p.CPUs)
+		if err != nil {
+			return err
+		}
+		if set.Has(0) {
+			return errAt(path+".cpus", "CPU 0 never leaves Pool-0")
+		}
+		if !set.SubsetOf(online) {
+			return errAt(path+".cpus", "CPUs %s are not online", set.Diff(online))
+		}
+		if both := set.Intersect(taken); !both.IsEmpty() {
+			return errAt(path+".cpus", "CPUs %s are in another pool", both)
+		}
+		taken = taken.Union(set)
+		name := p.Name
+		if name == "" {
+			name = "Pool-" + strconv.FormatUint(uint64(p.ID), 10)
+		}
+		hw.pools = append(hw.pools, hwPool{id: p.ID, name: name, sched: sched, cpus: set, params: p.Params})
+	}
+	if len(s.Pools)+1 > 2*int(hw.nrCPUIDs) {
+		return errAt("pools", "at most %d pools (2 × nr_cpu_ids)", 2*hw.nrCPUIDs)
+	}
+	pool0.cpus = online.Diff(taken)
+	hw.pools = append([]hwPool{pool0}, hw.pools...)
+	for i, p := range hw.pools {
+		if err := checkPoolParams(p); err != nil {
+			path := "pools"
+			for j, sp := range s.Pools {
+				if sp.ID == p.id {
+					path = fmt.Sprintf("pools[%d].params", j)
+				}
+			}
+			_ = i
+			return errAt(path, "%v", err)
+		}
+	}
+	return nil
+}
+
 // expandXen checks the Xen build: version, strings, build id and the
 // boot options.
 func (s *Spec) expandXen(hw *hardware) error {
@@ -910,85 +996,8 @@ func (s *Spec) expand() (*hardware, error) {
 		return nil, err
 	}
 
-	// pools
-	def := hw.defaultSched
-	online := cpuset.Set{}
-	for id, cp := range hw.cpus {
-		if cp.online {
-			online = online.Add(id)
-		}
-	}
-	taken := cpuset.Set{}
-	pool0 := hwPool{id: 0, name: "Pool-0", sched: def}
-	seenPool := map[uint32]bool{}
-	for i, p := range s.Pools {
-		path := fmt.Sprintf("pools[%d]", i)
-		if seenPool[p.ID] {
-			return nil, errAt(path+".id", "pool %d listed twice", p.ID)
-		}
-		seenPool[p.ID] = true
-		if p.ID >= poolAny {
-			return nil, errAt(path+".id", "pool ids go up to %d", uint32(poolAny-1))
-		}
-		sched := def
-		if p.Scheduler != "" {
-			sched, err = hypercall.ParseScheduler(p.Scheduler)
-			if err != nil {
-				return nil, errAt(path+".scheduler", "%v", err)
-			}
-			if !hw.isBuilt(sched) {
-				return nil, errAt(path+".scheduler", "%s is not built", sched)
-			}
-		}
-		if p.ID == 0 {
-			if p.Scheduler != "" && sched != def {
-				return nil, errAt(path+".scheduler", "Pool-0 has the default scheduler %s", def)
-			}
-			if p.CPUs != "" {
-				return nil, errAt(path+".cpus", "Pool-0 gets every online CPU no other pool takes")
-			}
-			if p.Name != "" {
-				pool0.name = p.Name
-			}
-			pool0.params = p.Params
-			continue
-		}
-		set, err := parseList(path+".cpus", p.CPUs)
-		if err != nil {
-			return nil, err
-		}
-		if set.Has(0) {
-			return nil, errAt(path+".cpus", "CPU 0 never leaves Pool-0")
-		}
-		if !set.SubsetOf(online) {
-			return nil, errAt(path+".cpus", "CPUs %s are not online", set.Diff(online))
-		}
-		if both := set.Intersect(taken); !both.IsEmpty() {
-			return nil, errAt(path+".cpus", "CPUs %s are in another pool", both)
-		}
-		taken = taken.Union(set)
-		name := p.Name
-		if name == "" {
-			name = "Pool-" + strconv.FormatUint(uint64(p.ID), 10)
-		}
-		hw.pools = append(hw.pools, hwPool{id: p.ID, name: name, sched: sched, cpus: set, params: p.Params})
-	}
-	if len(s.Pools)+1 > 2*int(hw.nrCPUIDs) {
-		return nil, errAt("pools", "at most %d pools (2 × nr_cpu_ids)", 2*hw.nrCPUIDs)
-	}
-	pool0.cpus = online.Diff(taken)
-	hw.pools = append([]hwPool{pool0}, hw.pools...)
-	for i, p := range hw.pools {
-		if err := checkPoolParams(p); err != nil {
-			path := "pools"
-			for j, sp := range s.Pools {
-				if sp.ID == p.id {
-					path = fmt.Sprintf("pools[%d].params", j)
-				}
-			}
-			_ = i
-			return nil, errAt(path, "%v", err)
-		}
+	if err := s.expandPools(hw, parseList); err != nil {
+		return nil, err
 	}
 	if err := s.expandDomains(hw, totalMiB); err != nil {
 		return nil, err

@@ -669,6 +669,229 @@ func (s *Spec) expandDomains(hw *hardware, totalMiB uint64) error {
 	return nil
 }
 
+// expandPools checks the boot pools and gives Pool-0 the online CPUs no
+// other pool takes; parseList parses a spec CPU list.
+func (s *Spec) expandPools(hw *hardware, parseList func(path, list string) (cpuset.Set, error)) error {
+	def := hw.defaultSched
+	online := cpuset.Set{}
+	for id, cp := range hw.cpus {
+		if cp.online {
+			online = online.Add(id)
+		}
+	}
+	taken := cpuset.Set{}
+	pool0 := hwPool{id: 0, name: "Pool-0", sched: def}
+	seenPool := map[uint32]bool{}
+	for i, p := range s.Pools {
+		path := fmt.Sprintf("pools[%d]", i)
+		if seenPool[p.ID] {
+			return errAt(path+".id", "pool %d listed twice", p.ID)
+		}
+		seenPool[p.ID] = true
+		if p.ID >= poolAny {
+			return errAt(path+".id", "pool ids go up to %d", uint32(poolAny-1))
+		}
+		sched := def
+		if p.Scheduler != "" {
+			var err error
+			sched, err = hypercall.ParseScheduler(p.Scheduler)
+			if err != nil {
+				return errAt(path+".scheduler", "%v", err)
+			}
+			if !hw.isBuilt(sched) {
+				return errAt(path+".scheduler", "%s is not built", sched)
+			}
+		}
+		if p.ID == 0 {
+			if p.Scheduler != "" && sched != def {
+				return errAt(path+".scheduler", "Pool-0 has the default scheduler %s", def)
+			}
+			if p.CPUs != "" {
+				return errAt(path+".cpus", "Pool-0 gets every online CPU no other pool takes")
+			}
+			if p.Name != "" {
+				pool0.name = p.Name
+			}
+			pool0.params = p.Params
+			continue
+		}
+		set, err := parseList(path+".cpus", p.CPUs)
+		if err != nil {
+			return err
+		}
+		if set.Has(0) {
+			return errAt(path+".cpus", "CPU 0 never leaves Pool-0")
+		}
+		if !set.SubsetOf(online) {
+			return errAt(path+".cpus", "CPUs %s are not online", set.Diff(online))
+		}
+		if both := set.Intersect(taken); !both.IsEmpty() {
+			return errAt(path+".cpus", "CPUs %s are in another pool", both)
+		}
+		taken = taken.Union(set)
+		name := p.Name
+		if name == "" {
+			name = "Pool-" + strconv.FormatUint(uint64(p.ID), 10)
+		}
+		hw.pools = append(hw.pools, hwPool{id: p.ID, name: name, sched: sched, cpus: set, params: p.Params})
+	}
+	if len(s.Pools)+1 > 2*int(hw.nrCPUIDs) {
+		return errAt("pools", "at most %d pools (2 × nr_cpu_ids)", 2*hw.nrCPUIDs)
+	}
+	pool0.cpus = online.Diff(taken)
+	hw.pools = append([]hwPool{pool0}, hw.pools...)
+	for i, p := range hw.pools {
+		if err := checkPoolParams(p); err != nil {
+			path := "pools"
+			for j, sp := range s.Pools {
+				if sp.ID == p.id {
+					path = fmt.Sprintf("pools[%d].params", j)
+				}
+			}
+			_ = i
+			return errAt(path, "%v", err)
+		}
+	}
+	return nil
+}
+
+// expandCPUs generates the physical CPUs and their topology. It returns
+// the number of NUMA nodes and a parser of spec CPU lists (node: items
+// and "all" expand against this topology).
+func (s *Spec) expandCPUs(hw *hardware) (int, func(path, list string) (cpuset.Set, error), error) {
+	c := s.CPUs
+	if c.Sockets < 1 || c.CoresPerSocket < 1 || c.ThreadsPerCore < 1 {
+		return 0, nil, errAt("cpus", "sockets, coresPerSocket and threadsPerCore must be at least 1")
+	}
+	total := c.Sockets * c.CoresPerSocket * c.ThreadsPerCore
+	if total > maxNrCPUs {
+		return 0, nil, errAt("cpus", "%d CPUs, at most %d", total, maxNrCPUs)
+	}
+	nodes := c.Nodes
+	if nodes == 0 {
+		nodes = 1
+	}
+	switch {
+	case nodes < 1:
+		return 0, nil, errAt("cpus.nodes", "want at least 1 node")
+	case nodes <= c.Sockets && c.Sockets%nodes != 0:
+		return 0, nil, errAt("cpus.nodes", "%d sockets do not spread evenly over %d nodes", c.Sockets, nodes)
+	case nodes > c.Sockets && (nodes%c.Sockets != 0 || c.CoresPerSocket%(nodes/c.Sockets) != 0):
+		return 0, nil, errAt("cpus.nodes", "%d nodes do not split %d sockets of %d cores evenly", nodes, c.Sockets, c.CoresPerSocket)
+	}
+	if nodes > 64 {
+		return 0, nil, errAt("cpus.nodes", "at most 64 NUMA nodes (MAX_NUMNODES)")
+	}
+	hw.nrCPUIDs = uint32(total)
+	if c.MaxCPUID != nil {
+		if *c.MaxCPUID+1 < uint32(total) || *c.MaxCPUID >= maxNrCPUs {
+			return 0, nil, errAt("cpus.maxCPUID", "must be between %d (the last CPU) and %d", total-1, maxNrCPUs-1)
+		}
+		hw.nrCPUIDs = *c.MaxCPUID + 1
+	}
+	hw.threadsPerCore = uint32(c.ThreadsPerCore)
+	threadBits := uint32(bits.Len(uint(c.ThreadsPerCore - 1)))
+	coreBits := uint32(bits.Len(uint(c.CoresPerSocket - 1)))
+	perSocket := uint32(1) << (threadBits + coreBits)
+	if c.APICIDsPerSocket != 0 {
+		if c.APICIDsPerSocket < uint32(c.CoresPerSocket*c.ThreadsPerCore) {
+			return 0, nil, errAt("cpus.apicIDsPerSocket", "must be at least %d", c.CoresPerSocket*c.ThreadsPerCore)
+		}
+		perSocket = c.APICIDsPerSocket
+	}
+	if c.APICIDs != nil && len(c.APICIDs) != total {
+		return 0, nil, errAt("cpus.apicIDs", "%d ids for %d CPUs", len(c.APICIDs), total)
+	}
+	if c.ACPIIDs != nil && len(c.ACPIIDs) != total {
+		return 0, nil, errAt("cpus.acpiIDs", "%d ids for %d CPUs", len(c.ACPIIDs), total)
+	}
+	hw.cpus = make([]hwCPU, hw.nrCPUIDs)
+	nodeCPUs := make([]cpuset.Set, nodes)
+	i := 0
+	for sk := 0; sk < c.Sockets; sk++ {
+		for co := 0; co < c.CoresPerSocket; co++ {
+			// Sockets spread over the nodes, or nodes split sockets
+			// into equal groups of cores.
+			node := sk / max(c.Sockets/nodes, 1)
+			if nodes > c.Sockets {
+				per := nodes / c.Sockets
+				node = sk*per + co/(c.CoresPerSocket/per)
+			}
+			for th := 0; th < c.ThreadsPerCore; th++ {
+				cp := &hw.cpus[i]
+				cp.present, cp.online = true, true
+				cp.socket, cp.core, cp.thread, cp.node = uint32(sk), uint32(co), uint32(th), uint32(node)
+				cp.apicID = uint32(sk)*perSocket + uint32(co)<<threadBits | uint32(th)
+				cp.acpiID = uint32(i)
+				if c.APICIDs != nil {
+					cp.apicID = c.APICIDs[i]
+				}
+				if c.ACPIIDs != nil {
+					cp.acpiID = c.ACPIIDs[i]
+				}
+				cp.coreKey = uint64(sk)<<32 | uint64(co)
+				i++
+			}
+		}
+	}
+	seenAPIC := map[uint32]int{}
+	for id := 0; id < total; id++ {
+		if prev, dup := seenAPIC[hw.cpus[id].apicID]; dup {
+			return 0, nil, errAt("cpus.apicIDs", "CPUs %d and %d have the same APIC id %d", prev, id, hw.cpus[id].apicID)
+		}
+		seenAPIC[hw.cpus[id].apicID] = id
+	}
+	if !hw.smt && c.ThreadsPerCore > 1 {
+		for id := range total {
+			if hw.cpus[id].thread != 0 {
+				hw.cpus[id].online = false
+			}
+		}
+	}
+	parseList := func(path, list string) (cpuset.Set, error) {
+		if strings.TrimSpace(list) == "" {
+			return cpuset.Set{}, nil
+		}
+		set, err := cpuset.Parse(list, specTopo{n: int(hw.nrCPUIDs), nodes: nodeCPUs})
+		if err != nil {
+			return set, errAt(path, "%v", err)
+		}
+		if m := set.Max(); m >= int(hw.nrCPUIDs) {
+			return set, errAt(path, "CPU %d is beyond maxCPUID %d", m, hw.nrCPUIDs-1)
+		}
+		return set, nil
+	}
+	absent, err := parseList("cpus.absent", c.Absent)
+	if err != nil {
+		return 0, nil, err
+	}
+	if absent.Has(0) {
+		return 0, nil, errAt("cpus.absent", "CPU 0 (the boot CPU) must be present")
+	}
+	for _, id := range absent.IDs() {
+		hw.cpus[id] = hwCPU{}
+	}
+	offline, err := parseList("cpus.offline", c.Offline)
+	if err != nil {
+		return 0, nil, err
+	}
+	if offline.Has(0) {
+		return 0, nil, errAt("cpus.offline", "CPU 0 (the boot CPU) is always online")
+	}
+	for _, id := range offline.IDs() {
+		if !hw.cpus[id].present {
+			return 0, nil, errAt("cpus.offline", "CPU %d is not present", id)
+		}
+		hw.cpus[id].online = false
+	}
+	for id := range hw.cpus {
+		if hw.cpus[id].present {
+			nodeCPUs[hw.cpus[id].node] = nodeCPUs[hw.cpus[id].node].Add(id)
+		}
+	}
+	return nodes, parseList, nil
+}
+
 // expandXen checks the Xen build: version, strings, build id and the
 // boot options.
 func (s *Spec) expandXen(hw *hardware) error {
@@ -762,233 +985,27 @@ func (s *Spec) expandSchedulers(hw *hardware) error {
 	return nil
 }
 
+// expand validates s and builds the hardware from it, section by section
+// in the order the later ones need: xen, cpus, memory, schedulers, pools,
+// domains, then the PCI devices.
 func (s *Spec) expand() (*hardware, error) {
 	hw := &hardware{}
-
 	if err := s.expandXen(hw); err != nil {
 		return nil, err
 	}
-
-	// cpus
-	c := s.CPUs
-	if c.Sockets < 1 || c.CoresPerSocket < 1 || c.ThreadsPerCore < 1 {
-		return nil, errAt("cpus", "sockets, coresPerSocket and threadsPerCore must be at least 1")
-	}
-	total := c.Sockets * c.CoresPerSocket * c.ThreadsPerCore
-	if total > maxNrCPUs {
-		return nil, errAt("cpus", "%d CPUs, at most %d", total, maxNrCPUs)
-	}
-	nodes := c.Nodes
-	if nodes == 0 {
-		nodes = 1
-	}
-	switch {
-	case nodes < 1:
-		return nil, errAt("cpus.nodes", "want at least 1 node")
-	case nodes <= c.Sockets && c.Sockets%nodes != 0:
-		return nil, errAt("cpus.nodes", "%d sockets do not spread evenly over %d nodes", c.Sockets, nodes)
-	case nodes > c.Sockets && (nodes%c.Sockets != 0 || c.CoresPerSocket%(nodes/c.Sockets) != 0):
-		return nil, errAt("cpus.nodes", "%d nodes do not split %d sockets of %d cores evenly", nodes, c.Sockets, c.CoresPerSocket)
-	}
-	if nodes > 64 {
-		return nil, errAt("cpus.nodes", "at most 64 NUMA nodes (MAX_NUMNODES)")
-	}
-	hw.nrCPUIDs = uint32(total)
-	if c.MaxCPUID != nil {
-		if *c.MaxCPUID+1 < uint32(total) || *c.MaxCPUID >= maxNrCPUs {
-			return nil, errAt("cpus.maxCPUID", "must be between %d (the last CPU) and %d", total-1, maxNrCPUs-1)
-		}
-		hw.nrCPUIDs = *c.MaxCPUID + 1
-	}
-	hw.threadsPerCore = uint32(c.ThreadsPerCore)
-	threadBits := uint32(bits.Len(uint(c.ThreadsPerCore - 1)))
-	coreBits := uint32(bits.Len(uint(c.CoresPerSocket - 1)))
-	perSocket := uint32(1) << (threadBits + coreBits)
-	if c.APICIDsPerSocket != 0 {
-		if c.APICIDsPerSocket < uint32(c.CoresPerSocket*c.ThreadsPerCore) {
-			return nil, errAt("cpus.apicIDsPerSocket", "must be at least %d", c.CoresPerSocket*c.ThreadsPerCore)
-		}
-		perSocket = c.APICIDsPerSocket
-	}
-	if c.APICIDs != nil && len(c.APICIDs) != total {
-		return nil, errAt("cpus.apicIDs", "%d ids for %d CPUs", len(c.APICIDs), total)
-	}
-	if c.ACPIIDs != nil && len(c.ACPIIDs) != total {
-		return nil, errAt("cpus.acpiIDs", "%d ids for %d CPUs", len(c.ACPIIDs), total)
-	}
-	hw.cpus = make([]hwCPU, hw.nrCPUIDs)
-	nodeCPUs := make([]cpuset.Set, nodes)
-	i := 0
-	for sk := 0; sk < c.Sockets; sk++ {
-		for co := 0; co < c.CoresPerSocket; co++ {
-			// Sockets spread over the nodes, or nodes split sockets
-			// into equal groups of cores.
-			node := sk / max(c.Sockets/nodes, 1)
-			if nodes > c.Sockets {
-				per := nodes / c.Sockets
-				node = sk*per + co/(c.CoresPerSocket/per)
-			}
-			for th := 0; th < c.ThreadsPerCore; th++ {
-				cp := &hw.cpus[i]
-				cp.present, cp.online = true, true
-				cp.socket, cp.core, cp.thread, cp.node = uint32(sk), uint32(co), uint32(th), uint32(node)
-				cp.apicID = uint32(sk)*perSocket + uint32(co)<<threadBits | uint32(th)
-				cp.acpiID = uint32(i)
-				if c.APICIDs != nil {
-					cp.apicID = c.APICIDs[i]
-				}
-				if c.ACPIIDs != nil {
-					cp.acpiID = c.ACPIIDs[i]
-				}
-				cp.coreKey = uint64(sk)<<32 | uint64(co)
-				i++
-			}
-		}
-	}
-	seenAPIC := map[uint32]int{}
-	for id := 0; id < total; id++ {
-		if prev, dup := seenAPIC[hw.cpus[id].apicID]; dup {
-			return nil, errAt("cpus.apicIDs", "CPUs %d and %d have the same APIC id %d", prev, id, hw.cpus[id].apicID)
-		}
-		seenAPIC[hw.cpus[id].apicID] = id
-	}
-	if !hw.smt && c.ThreadsPerCore > 1 {
-		for id := range total {
-			if hw.cpus[id].thread != 0 {
-				hw.cpus[id].online = false
-			}
-		}
-	}
-	parseList := func(path, list string) (cpuset.Set, error) {
-		if strings.TrimSpace(list) == "" {
-			return cpuset.Set{}, nil
-		}
-		set, err := cpuset.Parse(list, specTopo{n: int(hw.nrCPUIDs), nodes: nodeCPUs})
-		if err != nil {
-			return set, errAt(path, "%v", err)
-		}
-		if m := set.Max(); m >= int(hw.nrCPUIDs) {
-			return set, errAt(path, "CPU %d is beyond maxCPUID %d", m, hw.nrCPUIDs-1)
-		}
-		return set, nil
-	}
-	absent, err := parseList("cpus.absent", c.Absent)
+	nodes, parseList, err := s.expandCPUs(hw)
 	if err != nil {
 		return nil, err
 	}
-	if absent.Has(0) {
-		return nil, errAt("cpus.absent", "CPU 0 (the boot CPU) must be present")
-	}
-	for _, id := range absent.IDs() {
-		hw.cpus[id] = hwCPU{}
-	}
-	offline, err := parseList("cpus.offline", c.Offline)
-	if err != nil {
-		return nil, err
-	}
-	if offline.Has(0) {
-		return nil, errAt("cpus.offline", "CPU 0 (the boot CPU) is always online")
-	}
-	for _, id := range offline.IDs() {
-		if !hw.cpus[id].present {
-			return nil, errAt("cpus.offline", "CPU %d is not present", id)
-		}
-		hw.cpus[id].online = false
-	}
-	for id := range hw.cpus {
-		if hw.cpus[id].present {
-			nodeCPUs[hw.cpus[id].node] = nodeCPUs[hw.cpus[id].node].Add(id)
-		}
-	}
-
 	totalMiB, err := s.expandMemory(hw, nodes)
 	if err != nil {
 		return nil, err
 	}
-
 	if err := s.expandSchedulers(hw); err != nil {
 		return nil, err
 	}
-
-	// pools
-	def := hw.defaultSched
-	online := cpuset.Set{}
-	for id, cp := range hw.cpus {
-		if cp.online {
-			online = online.Add(id)
-		}
-	}
-	taken := cpuset.Set{}
-	pool0 := hwPool{id: 0, name: "Pool-0", sched: def}
-	seenPool := map[uint32]bool{}
-	for i, p := range s.Pools {
-		path := fmt.Sprintf("pools[%d]", i)
-		if seenPool[p.ID] {
-			return nil, errAt(path+".id", "pool %d listed twice", p.ID)
-		}
-		seenPool[p.ID] = true
-		if p.ID >= poolAny {
-			return nil, errAt(path+".id", "pool ids go up to %d", uint32(poolAny-1))
-		}
-		sched := def
-		if p.Scheduler != "" {
-			sched, err = hypercall.ParseScheduler(p.Scheduler)
-			if err != nil {
-				return nil, errAt(path+".scheduler", "%v", err)
-			}
-			if !hw.isBuilt(sched) {
-				return nil, errAt(path+".scheduler", "%s is not built", sched)
-			}
-		}
-		if p.ID == 0 {
-			if p.Scheduler != "" && sched != def {
-				return nil, errAt(path+".scheduler", "Pool-0 has the default scheduler %s", def)
-			}
-			if p.CPUs != "" {
-				return nil, errAt(path+".cpus", "Pool-0 gets every online CPU no other pool takes")
-			}
-			if p.Name != "" {
-				pool0.name = p.Name
-			}
-			pool0.params = p.Params
-			continue
-		}
-		set, err := parseList(path+".cpus", p.CPUs)
-		if err != nil {
-			return nil, err
-		}
-		if set.Has(0) {
-			return nil, errAt(path+".cpus", "CPU 0 never leaves Pool-0")
-		}
-		if !set.SubsetOf(online) {
-			return nil, errAt(path+".cpus", "CPUs %s are not online", set.Diff(online))
-		}
-		if both := set.Intersect(taken); !both.IsEmpty() {
-			return nil, errAt(path+".cpus", "CPUs %s are in another pool", both)
-		}
-		taken = taken.Union(set)
-		name := p.Name
-		if name == "" {
-			name = "Pool-" + strconv.FormatUint(uint64(p.ID), 10)
-		}
-		hw.pools = append(hw.pools, hwPool{id: p.ID, name: name, sched: sched, cpus: set, params: p.Params})
-	}
-	if len(s.Pools)+1 > 2*int(hw.nrCPUIDs) {
-		return nil, errAt("pools", "at most %d pools (2 × nr_cpu_ids)", 2*hw.nrCPUIDs)
-	}
-	pool0.cpus = online.Diff(taken)
-	hw.pools = append([]hwPool{pool0}, hw.pools...)
-	for i, p := range hw.pools {
-		if err := checkPoolParams(p); err != nil {
-			path := "pools"
-			for j, sp := range s.Pools {
-				if sp.ID == p.id {
-					path = fmt.Sprintf("pools[%d].params", j)
-				}
-			}
-			_ = i
-			return nil, errAt(path, "%v", err)
-		}
+	if err := s.expandPools(hw, parseList); err != nil {
+		return nil, err
 	}
 	if err := s.expandDomains(hw, totalMiB); err != nil {
 		return nil, err

@@ -1,10 +1,14 @@
 package sched
 
 import (
-	"errors"
-
 	"xgo.dev/xgo/hypercall"
 )
+
+// xlRule is an option rule's refusal, in xl's words (capitalised, with
+// its full stop): the CLI prints it after the command name.
+type xlRule string
+
+func (e xlRule) Error() string { return string(e) }
 
 // RTDSOptions are which of xl sched-rtds's options were given, counted
 // as xl counts them (tools/xl/xl_sched.c main_sched_rtds).
@@ -21,16 +25,16 @@ func (o RTDSOptions) Check() error {
 	optV, optP, optB, optE := o.VCPUs > 0, o.Periods > 0, o.Budgets > 0, o.Extratimes > 0
 	switch {
 	case o.Pool && (o.Domain || optP || optB || optE || optV || o.AllVCPUs):
-		return errors.New("Specifying a cpupool is not allowed with other options.")
+		return xlRule("Specifying a cpupool is not allowed with other options.")
 	case !o.Domain && (optP || optB || optE || optV):
-		return errors.New("Missing parameters.")
+		return xlRule("Missing parameters.")
 	case o.Domain && !optV && !o.AllVCPUs && (optP || optB || optE):
-		return errors.New("Must specify VCPU.")
+		return xlRule("Must specify VCPU.")
 	case optV && o.AllVCPUs:
-		return errors.New("Incorrect VCPU IDs.")
+		return xlRule("Incorrect VCPU IDs.")
 	case (o.VCPUs > o.Budgets && optB) || (o.VCPUs > o.Periods && optP) ||
 		(o.VCPUs > o.Extratimes && optE) || o.Periods != o.Budgets || o.Periods != o.Extratimes:
-		return errors.New("Incorrect number of period, budget and extratime")
+		return xlRule("Incorrect number of period, budget and extratime")
 	}
 	return nil
 }
@@ -50,16 +54,16 @@ func (o CreditOptions) Check() error {
 	domOpts := o.Domain || !o.DomainChange.IsZero()
 	if o.Scheduler == hypercall.SchedCredit {
 		if (o.Pool || o.Show) && domOpts {
-			return errors.New("Specifying a cpupool or schedparam is not allowed with domain options.")
+			return xlRule("Specifying a cpupool or schedparam is not allowed with domain options.")
 		}
 	} else if o.Pool && domOpts {
-		return errors.New("Specifying a cpupool is not allowed with other options.")
+		return xlRule("Specifying a cpupool is not allowed with other options.")
 	}
 	if !o.Domain && !o.DomainChange.IsZero() {
-		return errors.New("Must specify a domain.")
+		return xlRule("Must specify a domain.")
 	}
 	if !o.Show && !o.PoolChange.IsZero() {
-		return errors.New("Must specify schedparam to set schedule parameter values.")
+		return xlRule("Must specify schedparam to set schedule parameter values.")
 	}
 	return nil
 }

@@ -75,8 +75,6 @@ func (d Domain) Label() string {
 	return fmt.Sprintf("domain '%s' (%d)", d.Name, d.ID)
 }
 
-func domainPath(id uint32) string { return naming.DomainPath(id) }
-
 // Domains returns every domain in id order with its name.
 func (m *Manager) Domains(ctx context.Context) ([]Domain, error) {
 	var doms []Domain

@@ -24,13 +24,6 @@ type xsConn interface {
 
 var _ xsConn = (*xenstore.Conn)(nil)
 
-// dialXenstore connects to the XenStore of the host xgo acts on, for
-// reading: with --sim, the simulated host's, whose state is then left as
-// it was.
-func (e *env) dialXenstore(ctx context.Context) (xsConn, error) {
-	return e.openXenstore(ctx, false)
-}
-
 // openXenstore connects to the XenStore of the host xgo acts on. With
 // --sim that is the simulated host's, held locked until Close, which saves
 // its state when save is true (the command may have changed it).

@@ -572,15 +572,16 @@ func vhCardRecord(t *testing.T, fe, devid int) string {
 // backend's watches see it, is the daemon's to decide.
 func TestXenVsndBackendHostileGuest(t *testing.T) {
 	if Daemon() == "oxenstored" {
-		// Seen on 2026-12-07 with a freshly built lab image, on this
-		// session's main and on the previous one alike: on the oxenstored
-		// boot the victim's aplay fails at hw_params ("no configurations
-		// available"), and the backend's log shows it bound pcm0 to
-		// ring-ref 8, while the frontend's directory says 11 (8 is pcm1's
-		// evt-ring-ref): the backend read refs the frontend replaced.
-		// Passes on the xenstored boot. Open until the backend re-reads a
-		// frontend that publishes again; see the session note.
-		t.Skip("oxenstored: the backend binds refs the frontend replaced (known, open)")
+		// Open (2026-12-07, fresh lab image; it fails on the previous
+		// main too): the victim's aplay fails at hw_params, because the
+		// backend keeps serving the transport it read at Connected
+		// while the frontend re-publishes (new grants) after a second
+		// InitWait event, which oxenstored delivers later than
+		// xenstored. Following the re-publication makes the first
+		// second play bit-exact here, but then the live playback gets
+		// EIO under the hostile guest's load, and a unit test's
+		// reconnect stays Connected: not landed. Passes on xenstored.
+		t.Skip("oxenstored: the backend serves grants the frontend replaced after Connected (known, open)")
 	}
 	be := startVsndBackend(t)
 	pool := vbPool(t)

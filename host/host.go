@@ -12,12 +12,10 @@ import (
 	"xgo.dev/xgo/xenstore"
 )
 
-// Store is what the commands need of a XenStore connection; a
-// *xenstore.Conn is one.
+// Store is what the commands need of a XenStore connection (what the
+// vsnd manager needs, and Close); a *xenstore.Conn is one.
 type Store interface {
-	xenstore.Ops
-	Transact(ctx context.Context, fn func(tx *xenstore.Tx) error) error
-	Watch(ctx context.Context, path, token string) (*xenstore.Watch, error)
+	sound.Store
 	Close() error
 }
 

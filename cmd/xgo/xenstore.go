@@ -13,16 +13,9 @@ import (
 	"xgo.dev/xgo/xenstore"
 )
 
-// xsConn is what the xenstore commands need of a connection; a
-// *xenstore.Conn is one.
-type xsConn interface {
-	xenstore.Ops
-	Transact(ctx context.Context, fn func(tx *xenstore.Tx) error) error
-	Watch(ctx context.Context, path, token string) (*xenstore.Watch, error)
-	Close() error
-}
-
-var _ xsConn = (*xenstore.Conn)(nil)
+// xsConn is what the xenstore commands need of a connection: the
+// host's XenStore.
+type xsConn = host.Store
 
 // openXenstore connects to the XenStore of the host xgo acts on. With
 // --sim that is the simulated host's, held locked until Close, which saves

@@ -11,19 +11,11 @@ import (
 	"xgo.dev/xgo/pcpu"
 )
 
-// TopologyCPU is one CPU of topology; node is null for a CPU on no node.
-type TopologyCPU struct {
-	CPU    uint32  `json:"cpu" yaml:"cpu"`
-	Core   uint32  `json:"core" yaml:"core"`
-	Socket uint32  `json:"socket" yaml:"socket"`
-	Node   *uint32 `json:"node" yaml:"node"`
-}
-
 // TopologyOutput is the result of topology: the CPUs whose core Xen
 // knows, as xenpm get-cpu-topology lists them.
 type TopologyOutput struct {
-	SchemaVersion int           `json:"schemaVersion" yaml:"schemaVersion"`
-	CPUs          []TopologyCPU `json:"cpus" yaml:"cpus"`
+	SchemaVersion int                `json:"schemaVersion" yaml:"schemaVersion"`
+	CPUs          []pcpu.TopologyRow `json:"cpus" yaml:"cpus"`
 
 	topo []hypercall.CPUTopology
 }
@@ -72,17 +64,5 @@ func runTopology(_ context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	out := &TopologyOutput{SchemaVersion: schemaVersion, CPUs: []TopologyCPU{}, topo: topo}
-	for i, t := range topo {
-		if t.Core == hypercall.InvalidID {
-			continue
-		}
-		row := TopologyCPU{CPU: uint32(i), Core: t.Core, Socket: t.Socket}
-		if t.Node != hypercall.InvalidID {
-			n := t.Node
-			row.Node = &n
-		}
-		out.CPUs = append(out.CPUs, row)
-	}
-	return e.out.render(out)
+	return e.out.render(&TopologyOutput{SchemaVersion: schemaVersion, CPUs: pcpu.TopologyRows(topo), topo: topo})
 }

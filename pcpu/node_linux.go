@@ -1,21 +1,17 @@
 //go:build linux
 
-package main
+package pcpu
 
-import (
-	"syscall"
+import "syscall"
 
-	"xgo.dev/xgo/pcpu"
-)
-
-// nodeInfo is dom0's uname, the first lines of xl info; nil if uname
+// ReadNodeInfo is dom0's uname, the first lines of xl info; nil if uname
 // fails.
-func nodeInfo() *pcpu.NodeInfo {
+func ReadNodeInfo() *NodeInfo {
 	var u syscall.Utsname
 	if syscall.Uname(&u) != nil {
 		return nil
 	}
-	return &pcpu.NodeInfo{
+	return &NodeInfo{
 		Host:    utsString(u.Nodename[:]),
 		Release: utsString(u.Release[:]),
 		Version: utsString(u.Version[:]),

@@ -4,7 +4,8 @@
 // the physinfo part of xl info and the Linux xen_cpu sysfs driver do. It
 // talks to Xen only through hypercall.Hypervisor (and reads pool names
 // through a XenStore), so it runs unchanged against the simulated host of
-// package xensim.
+// package xensim. ReadInfo, ReadTopology and PlatformOps take only the
+// roles they call (InfoSource, TopologySource, Platform).
 //
 // # Listing
 //

@@ -54,7 +54,7 @@ type Sysfs interface {
 // PlatformOps issues XENPF_cpu_online and XENPF_cpu_offline through a
 // Hypervisor: what the kernel does when its online files are written,
 // without the kernel. It lets the sysfs path run against a simulated host.
-type PlatformOps struct{ H hypercall.Hypervisor }
+type PlatformOps struct{ H Platform }
 
 // SetOnline implements Sysfs.
 func (p PlatformOps) SetOnline(cpu uint32, online bool) error {

@@ -43,7 +43,7 @@ type NodeInfo struct {
 // version and build information and the default scheduler; with numa
 // also cputopoinfo, the PCI devices' nodes and numainfo. Failing to read
 // the PCI devices' nodes is not an error (see Info.PCIErr).
-func ReadInfo(h hypercall.Hypervisor, numa bool) (*Info, error) {
+func ReadInfo(h InfoSource, numa bool) (*Info, error) {
 	var in Info
 	var err error
 	if in.Physinfo, err = h.Physinfo(); err != nil {

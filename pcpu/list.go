@@ -200,7 +200,7 @@ type Topology struct {
 var _ cpuset.Topology = (*Topology)(nil)
 
 // ReadTopology reads physinfo (max_cpu_id, max_node_id) and cputopoinfo.
-func ReadTopology(h hypercall.Hypervisor) (*Topology, error) {
+func ReadTopology(h TopologySource) (*Topology, error) {
 	pi, err := h.Physinfo()
 	if err != nil {
 		return nil, explainRead(err)

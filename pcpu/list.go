@@ -294,3 +294,56 @@ func (l *lazyTopology) NodeCPUs(n int) (cpuset.Set, bool) { return l.get().NodeC
 func explainRead(err error) error {
 	return fmt.Errorf("reading the host's CPUs: %w", err)
 }
+
+// PoolRef names a cpupool in JSON and YAML output.
+type PoolRef struct {
+	ID   uint32 `json:"id" yaml:"id"`
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+}
+
+// Ref is p's PoolRef; nil for no pool.
+func (p *Pool) Ref() *PoolRef {
+	if p == nil {
+		return nil
+	}
+	return &PoolRef{ID: p.ID, Name: p.Name}
+}
+
+// Item is one physical CPU as pcpu-list reports it. Core, socket and node
+// are null where Xen does not know them (an offline CPU on hosts where
+// Xen does not park offline CPUs); pool is null for a CPU in no pool.
+type Item struct {
+	CPU       uint32   `json:"cpu" yaml:"cpu"`
+	Online    bool     `json:"online" yaml:"online"`
+	APICID    uint32   `json:"apicId" yaml:"apicId"`
+	ACPIID    uint32   `json:"acpiId" yaml:"acpiId"`
+	Core      *uint32  `json:"core" yaml:"core"`
+	Socket    *uint32  `json:"socket" yaml:"socket"`
+	Node      *uint32  `json:"node" yaml:"node"`
+	Pool      *PoolRef `json:"pool" yaml:"pool"`
+	Scheduler string   `json:"scheduler,omitempty" yaml:"scheduler,omitempty"`
+}
+
+// Items are the present CPUs in only (all of them when only is nil), in
+// id order (never nil).
+func (s *State) Items(only *cpuset.Set) []Item {
+	known := func(v uint32) *uint32 {
+		if v == hypercall.InvalidID {
+			return nil
+		}
+		return &v
+	}
+	out := []Item{}
+	for _, c := range s.CPUs {
+		if only != nil && !only.Has(int(c.ID)) {
+			continue
+		}
+		it := Item{CPU: c.ID, Online: c.Online, APICID: c.APICID, ACPIID: c.ACPIID,
+			Core: known(c.Core), Socket: known(c.Socket), Node: known(c.Node), Pool: c.Pool.Ref()}
+		if c.Pool != nil {
+			it.Scheduler = c.Pool.Scheduler.String()
+		}
+		out = append(out, it)
+	}
+	return out
+}

@@ -43,38 +43,10 @@ func checkCPUListSyntax(cmd, list string) error {
 
 // --------------------------------------------------------------- pcpu-list
 
-// PoolRef names a cpupool in JSON and YAML output.
-type PoolRef struct {
-	ID   uint32 `json:"id" yaml:"id"`
-	Name string `json:"name,omitempty" yaml:"name,omitempty"`
-}
-
-func poolRef(p *pcpu.Pool) *PoolRef {
-	if p == nil {
-		return nil
-	}
-	return &PoolRef{ID: p.ID, Name: p.Name}
-}
-
-// PCPUItem is one physical CPU of pcpu-list. Core, socket and node are
-// null where Xen does not know them (an offline CPU on hosts where Xen
-// does not park offline CPUs); pool is null for a CPU in no pool.
-type PCPUItem struct {
-	CPU       uint32   `json:"cpu" yaml:"cpu"`
-	Online    bool     `json:"online" yaml:"online"`
-	APICID    uint32   `json:"apicId" yaml:"apicId"`
-	ACPIID    uint32   `json:"acpiId" yaml:"acpiId"`
-	Core      *uint32  `json:"core" yaml:"core"`
-	Socket    *uint32  `json:"socket" yaml:"socket"`
-	Node      *uint32  `json:"node" yaml:"node"`
-	Pool      *PoolRef `json:"pool" yaml:"pool"`
-	Scheduler string   `json:"scheduler,omitempty" yaml:"scheduler,omitempty"`
-}
-
 // PCPUListOutput is the result of pcpu-list.
 type PCPUListOutput struct {
-	SchemaVersion int        `json:"schemaVersion" yaml:"schemaVersion"`
-	CPUs          []PCPUItem `json:"cpus" yaml:"cpus"`
+	SchemaVersion int         `json:"schemaVersion" yaml:"schemaVersion"`
+	CPUs          []pcpu.Item `json:"cpus" yaml:"cpus"`
 }
 
 func (o *PCPUListOutput) tableHeader() []string {
@@ -174,25 +146,11 @@ func runPCPUList(ctx context.Context, opts pcpuListOptions, e *env) error {
 	if absent := only.Diff(st.Present()); !absent.IsEmpty() {
 		return fmt.Errorf("pcpu-list: %s not present on this host (present: %s)", cpusAre(absent), st.Present().Ranges())
 	}
-	out := &PCPUListOutput{SchemaVersion: schemaVersion, CPUs: []PCPUItem{}}
-	known := func(v uint32) *uint32 {
-		if v == hypercall.InvalidID {
-			return nil
-		}
-		return &v
+	var sel *cpuset.Set
+	if filtered {
+		sel = &only
 	}
-	for _, c := range st.CPUs {
-		if filtered && !only.Has(int(c.ID)) {
-			continue
-		}
-		it := PCPUItem{CPU: c.ID, Online: c.Online, APICID: c.APICID, ACPIID: c.ACPIID,
-			Core: known(c.Core), Socket: known(c.Socket), Node: known(c.Node), Pool: poolRef(c.Pool)}
-		if c.Pool != nil {
-			it.Scheduler = c.Pool.Scheduler.String()
-		}
-		out.CPUs = append(out.CPUs, it)
-	}
-	return e.out.render(out)
+	return e.out.render(&PCPUListOutput{SchemaVersion: schemaVersion, CPUs: st.Items(sel)})
 }
 
 // cpusAre is "cpu 3 is" or "cpus 3,5 are".
@@ -209,13 +167,13 @@ func cpusAre(s cpuset.Set) string {
 type HotplugResult struct {
 	CPU uint32 `json:"cpu" yaml:"cpu"`
 	// Status is onlined, offlined, already, would (dry run) or failed.
-	Status        string   `json:"status" yaml:"status"`
-	Changed       bool     `json:"changed" yaml:"changed"`
-	EvacuatedFrom *PoolRef `json:"evacuatedFrom,omitempty" yaml:"evacuatedFrom,omitempty"`
-	Restored      bool     `json:"restored,omitempty" yaml:"restored,omitempty"`
-	Attempts      int      `json:"attempts" yaml:"attempts"`
-	ElapsedMS     int64    `json:"elapsedMs" yaml:"elapsedMs"`
-	Error         string   `json:"error,omitempty" yaml:"error,omitempty"`
+	Status        string        `json:"status" yaml:"status"`
+	Changed       bool          `json:"changed" yaml:"changed"`
+	EvacuatedFrom *pcpu.PoolRef `json:"evacuatedFrom,omitempty" yaml:"evacuatedFrom,omitempty"`
+	Restored      bool          `json:"restored,omitempty" yaml:"restored,omitempty"`
+	Attempts      int           `json:"attempts" yaml:"attempts"`
+	ElapsedMS     int64         `json:"elapsedMs" yaml:"elapsedMs"`
+	Error         string        `json:"error,omitempty" yaml:"error,omitempty"`
 
 	line string
 }
@@ -365,7 +323,7 @@ func runPCPUHotplug(ctx context.Context, opts hotplugOptions, e *env) error {
 		out.Action = "online"
 	}
 	for _, r := range results {
-		hr := HotplugResult{CPU: r.CPU, Status: r.Status(), Changed: r.Changed, EvacuatedFrom: poolRef(r.Evacuated),
+		hr := HotplugResult{CPU: r.CPU, Status: r.Status(), Changed: r.Changed, EvacuatedFrom: r.Evacuated.Ref(),
 			Restored: r.Restored, Attempts: r.Attempts, ElapsedMS: r.Elapsed.Milliseconds(), line: r.String()}
 		if r.Err != nil {
 			hr.Error = r.Err.Error()

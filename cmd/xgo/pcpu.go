@@ -305,7 +305,7 @@ func runPCPUHotplug(ctx context.Context, opts hotplugOptions, e *env) error {
 		popts.Timeout = -1 // --timeout 0: no retry
 	}
 	if opts.Via == pcpu.ViaSysfs {
-		if popts.Sysfs, err = h.sysfs(); err != nil {
+		if popts.Sysfs, err = h.PCPUSysfs(); err != nil {
 			return fmt.Errorf("%s --via sysfs: %w", name, err)
 		}
 	}
@@ -424,7 +424,7 @@ func runPCPUWatch(ctx context.Context, opts pcpuWatchOptions, e *env) error {
 		defer h.Close()
 		hv = h.hv
 		if !opts.Poll {
-			u, err := h.uevents()
+			u, err := h.PCPUUevents()
 			if err != nil {
 				e.logf("polling Xen: no xen_cpu uevents (%v)", err)
 			} else {

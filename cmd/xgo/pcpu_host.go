@@ -6,7 +6,6 @@ import (
 
 	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/hypercall"
-	"xgo.dev/xgo/pcpu"
 	"xgo.dev/xgo/xensim"
 )
 
@@ -55,23 +54,4 @@ func openHost(ctx context.Context, e *env, withXS, save bool) (*xenHost, error) 
 		}
 	}
 	return x, nil
-}
-
-// sysfs returns what --via sysfs writes through: the kernel's xen_cpu
-// files on a real dom0, the platform operations themselves on the
-// simulated host (which has no kernel).
-func (h *xenHost) sysfs() (pcpu.Sysfs, error) {
-	if h.sim != nil {
-		return pcpu.PlatformOps{H: h.hv}, nil
-	}
-	return hypercall.OpenXenCPUSysfs()
-}
-
-// uevents returns the kernel's xen_cpu uevents, or nil (and why) when
-// pcpu-watch has to poll instead.
-func (h *xenHost) uevents() (*hypercall.XenCPUUevents, error) {
-	if h.sim != nil {
-		return nil, errors.New("the simulated host has no kernel uevents")
-	}
-	return hypercall.ListenXenCPUUevents()
 }

@@ -351,3 +351,28 @@ func retryBusy(ctx context.Context, opts *Options, fn func() error) (int, error)
 		delay = min(2*delay, maxRetryDelay)
 	}
 }
+
+// ResultView is a Result as JSON and YAML output gives it.
+type ResultView struct {
+	CPU uint32 `json:"cpu" yaml:"cpu"`
+	// Status is onlined, offlined, already, would (dry run) or failed.
+	Status        string   `json:"status" yaml:"status"`
+	Changed       bool     `json:"changed" yaml:"changed"`
+	EvacuatedFrom *PoolRef `json:"evacuatedFrom,omitempty" yaml:"evacuatedFrom,omitempty"`
+	Restored      bool     `json:"restored,omitempty" yaml:"restored,omitempty"`
+	Attempts      int      `json:"attempts" yaml:"attempts"`
+	ElapsedMS     int64    `json:"elapsedMs" yaml:"elapsedMs"`
+	Error         string   `json:"error,omitempty" yaml:"error,omitempty"`
+	// Line is String's text, for the text form.
+	Line string `json:"-" yaml:"-"`
+}
+
+// View returns r as ResultView.
+func (r Result) View() ResultView {
+	v := ResultView{CPU: r.CPU, Status: r.Status(), Changed: r.Changed, EvacuatedFrom: r.Evacuated.Ref(),
+		Restored: r.Restored, Attempts: r.Attempts, ElapsedMS: r.Elapsed.Milliseconds(), Line: r.String()}
+	if r.Err != nil {
+		v.Error = r.Err.Error()
+	}
+	return v
+}

@@ -163,28 +163,13 @@ func cpusAre(s cpuset.Set) string {
 
 // ------------------------------------------------- pcpu-online, pcpu-offline
 
-// HotplugResult is what happened to one CPU.
-type HotplugResult struct {
-	CPU uint32 `json:"cpu" yaml:"cpu"`
-	// Status is onlined, offlined, already, would (dry run) or failed.
-	Status        string        `json:"status" yaml:"status"`
-	Changed       bool          `json:"changed" yaml:"changed"`
-	EvacuatedFrom *pcpu.PoolRef `json:"evacuatedFrom,omitempty" yaml:"evacuatedFrom,omitempty"`
-	Restored      bool          `json:"restored,omitempty" yaml:"restored,omitempty"`
-	Attempts      int           `json:"attempts" yaml:"attempts"`
-	ElapsedMS     int64         `json:"elapsedMs" yaml:"elapsedMs"`
-	Error         string        `json:"error,omitempty" yaml:"error,omitempty"`
-
-	line string
-}
-
 // HotplugOutput is the result of pcpu-online and pcpu-offline.
 type HotplugOutput struct {
-	SchemaVersion int             `json:"schemaVersion" yaml:"schemaVersion"`
-	Action        string          `json:"action" yaml:"action"` // online or offline
-	Via           string          `json:"via" yaml:"via"`       // hypercall or sysfs
-	DryRun        bool            `json:"dryRun" yaml:"dryRun"`
-	Results       []HotplugResult `json:"results" yaml:"results"`
+	SchemaVersion int               `json:"schemaVersion" yaml:"schemaVersion"`
+	Action        string            `json:"action" yaml:"action"` // online or offline
+	Via           string            `json:"via" yaml:"via"`       // hypercall or sysfs
+	DryRun        bool              `json:"dryRun" yaml:"dryRun"`
+	Results       []pcpu.ResultView `json:"results" yaml:"results"`
 }
 
 // writeText prints one line per CPU: "cpu 3: offlined", "cpu 4: already
@@ -192,7 +177,7 @@ type HotplugOutput struct {
 func (o *HotplugOutput) writeText(w io.Writer, _ termInfo) error {
 	var b strings.Builder
 	for _, r := range o.Results {
-		b.WriteString(r.line)
+		b.WriteString(r.Line)
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
@@ -323,12 +308,7 @@ func runPCPUHotplug(ctx context.Context, opts hotplugOptions, e *env) error {
 		out.Action = "online"
 	}
 	for _, r := range results {
-		hr := HotplugResult{CPU: r.CPU, Status: r.Status(), Changed: r.Changed, EvacuatedFrom: r.Evacuated.Ref(),
-			Restored: r.Restored, Attempts: r.Attempts, ElapsedMS: r.Elapsed.Milliseconds(), line: r.String()}
-		if r.Err != nil {
-			hr.Error = r.Err.Error()
-		}
-		out.Results = append(out.Results, hr)
+		out.Results = append(out.Results, r.View())
 	}
 	if rerr := e.out.render(out); rerr != nil {
 		return rerr

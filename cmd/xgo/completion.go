@@ -66,25 +66,9 @@ func runComplete(ctx context.Context, d deps, words []string) int {
 	root := completionTree(app)
 	globals := completionFlags(app.Flags)
 	e := &env{deps: d}
-	ctx, cancel := context.WithTimeout(ctx, completeTimeout)
-	defer cancel()
-	done := make(chan completion.Result, 1)
-	go func() {
-		defer func() {
-			if recover() != nil {
-				done <- completion.Result{}
-			}
-		}()
-		done <- completion.Complete(ctx, root, globals, words, func(ctx context.Context, t completion.Target) (completion.Host, error) {
-			return openCompletionHost(ctx, e, t)
-		})
-	}()
-	var r completion.Result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		return 0
-	}
+	r := completion.CompleteWithin(ctx, completeTimeout, root, globals, words, func(ctx context.Context, t completion.Target) (completion.Host, error) {
+		return openCompletionHost(ctx, e, t)
+	})
 	for _, w := range r.Words {
 		fmt.Fprintln(d.Stdout, w)
 	}

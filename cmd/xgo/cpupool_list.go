@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,22 +9,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/cpupool"
-	"xgo.dev/xgo/cpuset"
 )
-
-// CpupoolItem is one pool of cpupool-list.
-type CpupoolItem struct {
-	ID        uint32     `json:"id" yaml:"id"`
-	Name      string     `json:"name" yaml:"name"`
-	Scheduler string     `json:"scheduler" yaml:"scheduler"`
-	CPUs      cpuset.Set `json:"cpus" yaml:"cpus"`
-	Domains   int        `json:"domainCount" yaml:"domainCount"`
-}
 
 // CpupoolListOutput is the result of cpupool-list.
 type CpupoolListOutput struct {
-	SchemaVersion int           `json:"schemaVersion" yaml:"schemaVersion"`
-	Pools         []CpupoolItem `json:"pools" yaml:"pools"`
+	SchemaVersion int                `json:"schemaVersion" yaml:"schemaVersion"`
+	Pools         []cpupool.ListItem `json:"pools" yaml:"pools"`
 
 	cpus bool // -c: the text form lists cpus
 }
@@ -95,26 +84,10 @@ EXAMPLES:
 
 func runCpupoolList(ctx context.Context, e *env, cpus bool, q string) error {
 	return withPools(ctx, e, false, func(m *cpupool.Manager) error {
-		pools, err := m.Pools(ctx)
+		pools, err := m.List(ctx, q)
 		if err != nil {
 			return err
 		}
-		out := &CpupoolListOutput{SchemaVersion: schemaVersion, Pools: []CpupoolItem{}, cpus: cpus}
-		if q != "" {
-			p, err := cpupool.ResolvePool(pools, q)
-			var nf *cpupool.NotFoundError
-			if errors.As(err, &nf) {
-				//lint:ignore ST1005 this is xl's message, word for word
-				return fmt.Errorf("Pool '%s' does not exist%s", q, cpupool.DidYouMean(nf.Suggestion))
-			}
-			if err != nil {
-				return err
-			}
-			pools = []cpupool.Pool{p}
-		}
-		for _, p := range pools {
-			out.Pools = append(out.Pools, CpupoolItem{ID: p.ID, Name: p.Name, Scheduler: p.Scheduler.String(), CPUs: p.CPUs, Domains: p.NDom})
-		}
-		return e.out.render(out)
+		return e.out.render(&CpupoolListOutput{SchemaVersion: schemaVersion, Pools: pools, cpus: cpus})
 	})
 }

@@ -85,37 +85,6 @@ func notef(e *env, format string, args ...any) {
 	fmt.Fprintln(e.Stderr, "xgo: note: "+oneLine(fmt.Sprintf(format, args...)))
 }
 
-// CpupoolRef names a pool in JSON and YAML output; ID is null for a pool a
-// dry run would create.
-type CpupoolRef struct {
-	ID   *uint32 `json:"id" yaml:"id"`
-	Name string  `json:"name" yaml:"name"`
-}
-
-func cpupoolRef(r *cpupool.PoolRef) *CpupoolRef {
-	if r == nil {
-		return nil
-	}
-	out := &CpupoolRef{Name: r.Name}
-	if r.Known {
-		id := r.ID
-		out.ID = &id
-	}
-	return out
-}
-
-func cpupoolRefOf(p cpupool.Pool) *CpupoolRef {
-	id := p.ID
-	return &CpupoolRef{ID: &id, Name: p.Name}
-}
-
-// CpupoolCPUMove is one cpu changing pools; from or to is null for "free".
-type CpupoolCPUMove struct {
-	CPU  int         `json:"cpu" yaml:"cpu"`
-	From *CpupoolRef `json:"from" yaml:"from"`
-	To   *CpupoolRef `json:"to" yaml:"to"`
-}
-
 // CpupoolChangeOutput is what a mutating cpupool or sched command prints
 // with -o json|yaml: what it did (or, with -N, would do) step by step.
 type CpupoolChangeOutput struct {
@@ -123,9 +92,9 @@ type CpupoolChangeOutput struct {
 	Command       string             `json:"command" yaml:"command"`
 	DryRun        bool               `json:"dryRun" yaml:"dryRun"`
 	What          string             `json:"what" yaml:"what"`
-	Pool          *CpupoolRef        `json:"pool,omitempty" yaml:"pool,omitempty"`
-	NewPool       *CpupoolRef        `json:"newPool,omitempty" yaml:"newPool,omitempty"`
-	Moves         []CpupoolCPUMove   `json:"moves,omitempty" yaml:"moves,omitempty"`
+	Pool          *cpupool.RefView   `json:"pool,omitempty" yaml:"pool,omitempty"`
+	NewPool       *cpupool.RefView   `json:"newPool,omitempty" yaml:"newPool,omitempty"`
+	Moves         []cpupool.MoveView `json:"moves,omitempty" yaml:"moves,omitempty"`
 	Notes         []string           `json:"notes,omitempty" yaml:"notes,omitempty"`
 	Steps         []cpupool.StepView `json:"steps" yaml:"steps"`
 
@@ -153,7 +122,7 @@ func (o *CpupoolChangeOutput) writeText(w io.Writer, _ termInfo) error {
 // quietIDs: the new pool's id (its name in a dry run, before it has one),
 // else the cpus moved, else the pool changed.
 func (o *CpupoolChangeOutput) quietIDs() []string {
-	ref := func(r *CpupoolRef) []string {
+	ref := func(r *cpupool.RefView) []string {
 		if r.ID != nil {
 			return []string{fmt.Sprint(*r.ID)}
 		}
@@ -177,24 +146,8 @@ func (o *CpupoolChangeOutput) quietIDs() []string {
 // changeOutput starts the output of a plan.
 func changeOutput(e *env, cmd string, p *cpupool.Plan) *CpupoolChangeOutput {
 	o := &CpupoolChangeOutput{SchemaVersion: schemaVersion, Command: cmd, DryRun: e.global.DryRun, What: p.What, Notes: p.Notes}
-	o.Steps = stepViews(p.Steps)
+	o.Steps = cpupool.StepViews(p.Steps)
 	return o
-}
-
-func stepViews(steps []cpupool.Step) []cpupool.StepView {
-	out := make([]cpupool.StepView, len(steps))
-	for i, s := range steps {
-		out[i] = s.View()
-	}
-	return out
-}
-
-func movesOf(moves []cpupool.Move) []CpupoolCPUMove {
-	out := make([]CpupoolCPUMove, len(moves))
-	for i, m := range moves {
-		out[i] = CpupoolCPUMove{CPU: m.CPU, From: cpupoolRef(m.From), To: cpupoolRef(m.To)}
-	}
-	return out
 }
 
 // runPlan is the common tail of a mutating command: with -N print the
@@ -219,7 +172,7 @@ func runPlan(ctx context.Context, e *env, p *cpupool.Plan, o *CpupoolChangeOutpu
 	}
 	res, err := p.Execute(ctx)
 	if res != nil {
-		o.Steps = stepViews(res.Done)
+		o.Steps = cpupool.StepViews(res.Done)
 	}
 	if finish != nil {
 		finish(o, err == nil)

@@ -40,7 +40,7 @@ EXAMPLES:
 					return nil, nil, err
 				}
 				o := changeOutput(e, "cpupool-destroy", pp.Plan)
-				o.Pool = cpupoolRefOf(pp.Pool)
+				o.Pool = pp.Pool.View()
 				return pp.Plan, o, nil
 			})
 		},
@@ -72,7 +72,7 @@ EXAMPLES:
 					return nil, nil, err
 				}
 				o := changeOutput(e, "cpupool-rename", pp.Plan)
-				o.Pool = cpupoolRefOf(pp.Pool)
+				o.Pool = pp.Pool.View()
 				return pp.Plan, o, nil
 			})
 		},
@@ -139,8 +139,8 @@ func cpupoolCPUsAction(c *cli.Context, e *env, cmd string, plan func(m *cpupool.
 			return nil, nil, err
 		}
 		o := changeOutput(e, cmd, cp.Plan)
-		o.Pool = cpupoolRefOf(cp.Pool)
-		o.Moves = movesOf(cp.Moves)
+		o.Pool = cp.Pool.View()
+		o.Moves = cpupool.MoveViews(cp.Moves)
 		return cp.Plan, o, nil
 	})
 }
@@ -175,8 +175,8 @@ EXAMPLES:
 					return nil, nil, err
 				}
 				o := changeOutput(e, "cpupool-cpu-move", cp.Plan)
-				o.Pool = cpupoolRefOf(cp.Pool)
-				o.Moves = movesOf(cp.Moves)
+				o.Pool = cp.Pool.View()
+				o.Moves = cpupool.MoveViews(cp.Moves)
 				return cp.Plan, o, nil
 			}, func(o *CpupoolChangeOutput, p *cpupool.Plan, ok bool) {
 				if ok && !e.global.DryRun && len(o.Moves) > 0 {
@@ -215,7 +215,7 @@ EXAMPLES:
 					return nil, nil, err
 				}
 				o := changeOutput(e, "cpupool-migrate", mp.Plan)
-				o.Pool = cpupoolRefOf(mp.To)
+				o.Pool = mp.To.View()
 				return mp.Plan, o, nil
 			})
 		},
@@ -287,15 +287,15 @@ EXAMPLES:
 					return nil, nil, err
 				}
 				o := changeOutput(e, "cpupool-set-sched", sp.Plan)
-				o.Pool = cpupoolRefOf(sp.Pool)
+				o.Pool = sp.Pool.View()
 				return sp.Plan, o, nil
 			}, func(o *CpupoolChangeOutput, p *cpupool.Plan, ok bool) {
 				switch {
 				case p.NewPool == nil || !ok:
 				case e.global.DryRun:
-					o.NewPool = &CpupoolRef{Name: sp.Pool.Name}
+					o.NewPool = &cpupool.RefView{Name: sp.Pool.Name}
 				default:
-					o.NewPool = cpupoolRef(p.NewPool)
+					o.NewPool = p.NewPool.View()
 					o.NewPool.Name = sp.Pool.Name
 					o.text = append(o.text, fmt.Sprintf("cpupool %s now uses the %s scheduler; its id changed from %d to %d",
 						sp.Pool.Label(), sp.Scheduler, sp.Pool.ID, p.NewPool.ID))

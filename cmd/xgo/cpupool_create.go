@@ -90,7 +90,7 @@ func runCpupoolCreate(ctx context.Context, e *env, cfg *cpupool.Config) error {
 		return runPlan(ctx, e, cp.Plan, o, func(o *CpupoolChangeOutput, ok bool) {
 			o.NewPool = nil
 			if ok {
-				o.NewPool = cpupoolRef(cp.NewPool)
+				o.NewPool = cp.NewPool.View()
 			}
 		})
 	})

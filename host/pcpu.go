@@ -25,3 +25,22 @@ func (h *Host) PCPUUevents() (*hypercall.XenCPUUevents, error) {
 	}
 	return hypercall.ListenXenCPUUevents()
 }
+
+// PCPUsEachLook returns a reader of every CPU's state for a watch of the
+// pCPUs that opens the host anew for each look: the simulated host lives
+// in a state file that other xgo processes change, and holding it open
+// would lock them out.
+func PCPUsEachLook(open Opener) func() ([]hypercall.PCPUInfo, error) {
+	return func() ([]hypercall.PCPUInfo, error) {
+		h, err := open(false)
+		if err != nil {
+			return nil, err
+		}
+		defer h.Close()
+		hv, err := h.Hypervisor()
+		if err != nil {
+			return nil, err
+		}
+		return hypercall.ListPCPUs(hv)
+	}
+}

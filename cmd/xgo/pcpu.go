@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/cpuset"
+	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/pcpu"
 )
@@ -385,17 +386,7 @@ func runPCPUWatch(ctx context.Context, opts pcpuWatchOptions, e *env) error {
 	wopts := pcpu.WatchOptions{Count: opts.Count, Interval: opts.Interval}
 	var hv hypercall.Hypervisor
 	if e.global.Sim {
-		// The simulated host lives in a state file that other xgo
-		// processes change, and holding it open would lock them out:
-		// open it for each look.
-		wopts.Read = func() ([]hypercall.PCPUInfo, error) {
-			h, err := openHost(ctx, e, false, false)
-			if err != nil {
-				return nil, err
-			}
-			defer h.Close()
-			return hypercall.ListPCPUs(h.hv)
-		}
+		wopts.Read = host.PCPUsEachLook(e.openHost)
 	} else {
 		h, err := openHost(ctx, e, false, false)
 		if err != nil {

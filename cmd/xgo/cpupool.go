@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/cpupool"
-	"xgo.dev/xgo/cpuset"
 	"xgo.dev/xgo/sched"
 )
 
@@ -184,18 +183,4 @@ func runPlan(ctx context.Context, e *env, p *cpupool.Plan, o *CpupoolChangeOutpu
 		return err
 	}
 	return e.out.render(o)
-}
-
-// checkPoolArgs checks the positional arguments of a cpupool command.
-func checkPoolArgs(c *cli.Context, n int) ([]string, error) {
-	return checkArgs(c, n, n)
-}
-
-// cpuListArg checks a cpu-list argument's syntax before anything is
-// opened, so a typo is a usage error even without Xen.
-func cpuListArg(cmd, list string) error {
-	if err := cpuset.CheckSyntax(list); err != nil {
-		return usagef("%s: %v", cmd, err)
-	}
-	return nil
 }

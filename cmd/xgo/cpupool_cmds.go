@@ -30,7 +30,7 @@ EXAMPLES:
    xgo cpupool-destroy rt
    xgo cpupool-destroy -N 3`,
 		Action: func(c *cli.Context) error {
-			args, err := checkPoolArgs(c, 1)
+			args, err := checkArgs(c, 1, 1)
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ EXAMPLES:
    xgo cpupool-rename rt realtime
    xgo cpupool-rename 0 Pool-node0`,
 		Action: func(c *cli.Context) error {
-			args, err := checkPoolArgs(c, 2)
+			args, err := checkArgs(c, 2, 2)
 			if err != nil {
 				return err
 			}
@@ -126,11 +126,11 @@ EXAMPLES:
 }
 
 func cpupoolCPUsAction(c *cli.Context, e *env, cmd string, plan func(m *cpupool.Manager, pool, list string) (*cpupool.CPUPlan, error)) error {
-	args, err := checkPoolArgs(c, 2)
+	args, err := checkArgs(c, 2, 2)
 	if err != nil {
 		return err
 	}
-	if err := cpuListArg(cmd, args[1]); err != nil {
+	if err := checkCPUListSyntax(cmd, args[1]); err != nil {
 		return err
 	}
 	return mutatePools(c.Context, e, cmd, func(m *cpupool.Manager) (*cpupool.Plan, *CpupoolChangeOutput, error) {
@@ -162,11 +162,11 @@ EXAMPLES:
    xgo cpupool-cpu-move 2-3 rt
    xgo cpupool-cpu-move -N node:1 batch`,
 		Action: func(c *cli.Context) error {
-			args, err := checkPoolArgs(c, 2)
+			args, err := checkArgs(c, 2, 2)
 			if err != nil {
 				return err
 			}
-			if err := cpuListArg("cpupool-cpu-move", args[0]); err != nil {
+			if err := checkCPUListSyntax("cpupool-cpu-move", args[0]); err != nil {
 				return err
 			}
 			return mutatePools(c.Context, e, "cpupool-cpu-move", func(m *cpupool.Manager) (*cpupool.Plan, *CpupoolChangeOutput, error) {
@@ -205,7 +205,7 @@ EXAMPLES:
    xgo cpupool-migrate guest1 rt
    xgo cpupool-migrate 5 Pool-0`,
 		Action: func(c *cli.Context) error {
-			args, err := checkPoolArgs(c, 2)
+			args, err := checkArgs(c, 2, 2)
 			if err != nil {
 				return err
 			}
@@ -237,7 +237,7 @@ EXAMPLES:
    xgo cpupool-numa-split
    xgo cpupool-numa-split -N`,
 		Action: func(c *cli.Context) error {
-			if _, err := checkPoolArgs(c, 0); err != nil {
+			if _, err := checkArgs(c, 0, 0); err != nil {
 				return err
 			}
 			return mutatePools(c.Context, e, "cpupool-numa-split", func(m *cpupool.Manager) (*cpupool.Plan, *CpupoolChangeOutput, error) {

@@ -30,9 +30,10 @@ var layers = map[string]int{
 	"sched":           30,
 	"sound":           30,
 	"xensim":          20,
-	"xensim/simguest": 30, // FIXME(#20): imports sound/backend's device interfaces until they move down
+	"xensim/simguest": 20,
 	"hypercall":       10,
 	"xenstore":        10,
+	"xendev":          10,
 	"cpuset":          5, // pure data, imports nothing of the module
 	"naming":          5, // the toolstack's names and paths, imports nothing of the module
 	"yamlerr":         5, // yaml.v3 error positions, imports nothing of the module

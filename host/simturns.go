@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"xgo.dev/xgo/sound"
-	"xgo.dev/xgo/sound/backend"
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
@@ -33,7 +33,7 @@ const (
 // Serve runs a vsnd backend on one XenStore connection with the given
 // grants and event channels until ctx ends; keep leaves every device's
 // state as it is when it stops (a turn that is not the last).
-type Serve func(ctx context.Context, xs *xenstore.Conn, g backend.Grants, ev backend.Events, keep bool) error
+type Serve func(ctx context.Context, xs *xenstore.Conn, g xendev.Grants, ev xendev.Events, keep bool) error
 
 // ServeSim serves the simulated host's vsnd devices in turns until ctx
 // ends, with grants and event channels in memory (package simguest),

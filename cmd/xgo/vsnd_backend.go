@@ -17,6 +17,7 @@ import (
 	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xenstore"
 )
 
@@ -144,7 +145,7 @@ func runVsndBackend(ctx context.Context, opts vsndBackendOptions, e *env) error 
 }
 
 // serveVsndWith runs the backend until ctx ends; it closes ev.
-func serveVsndWith(ctx context.Context, opts vsndBackendOptions, e *env, xs *xenstore.Conn, g backend.Grants, ev backend.Events, keep bool, l *backendLog) error {
+func serveVsndWith(ctx context.Context, opts vsndBackendOptions, e *env, xs *xenstore.Conn, g xendev.Grants, ev xendev.Events, keep bool, l *backendLog) error {
 	self := uint32(0)
 	if v, err := xs.Read(ctx, "domid"); err == nil {
 		if n, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 16); err == nil {
@@ -238,7 +239,7 @@ func resolveDomains(ctx context.Context, xs *xenstore.Conn, names []string) ([]u
 func runVsndBackendSim(ctx context.Context, opts vsndBackendOptions, e *env) error {
 	l := &backendLog{e: e}
 	l.logf("serving the simulated host in turns (grants and event channels in memory)")
-	return host.ServeSim(ctx, e.openHost, func(ctx context.Context, xs *xenstore.Conn, g backend.Grants, ev backend.Events, keep bool) error {
+	return host.ServeSim(ctx, e.openHost, func(ctx context.Context, xs *xenstore.Conn, g xendev.Grants, ev xendev.Events, keep bool) error {
 		return serveVsndWith(ctx, opts, e, xs, g, ev, keep, l)
 	}, l.logf)
 }

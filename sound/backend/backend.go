@@ -11,14 +11,15 @@ import (
 	"strings"
 	"sync"
 
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xenstore"
 )
 
 // Config is what a Backend serves with.
 type Config struct {
 	XS     *xenstore.Conn // a privileged connection (dom0's, or the backend domain's)
-	Grants Grants
-	Events Events // the Backend reads it until it is closed: close it after Run returns
+	Grants xendev.Grants
+	Events xendev.Events // the Backend reads it until it is closed: close it after Run returns
 	// Self is the backend's domain id: it serves the devices under
 	// /local/domain/<Self>/backend/vsnd.
 	Self uint32

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"xgo.dev/xgo/sound"
-	"xgo.dev/xgo/sound/backend"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
@@ -511,12 +511,12 @@ func TestBadTransportThenRetry(t *testing.T) {
 // that Map, as a mapping does when the guest revoked the grant a moment
 // before.
 type grantsHook struct {
-	backend.Grants
+	xendev.Grants
 	once sync.Once
 	hook func()
 }
 
-func (g *grantsHook) Map(domid uint32, refs []uint32, writable bool) (backend.Mapping, error) {
+func (g *grantsHook) Map(domid uint32, refs []uint32, writable bool) (xendev.Mapping, error) {
 	fired := false
 	g.once.Do(func() {
 		if g.hook != nil {
@@ -537,7 +537,7 @@ func (g *grantsHook) Map(domid uint32, refs []uint32, writable bool) (backend.Ma
 func TestFrontendRepublishesWhileConnecting(t *testing.T) {
 	t.Parallel()
 	h := &grantsHook{}
-	r := newRigWith(t, func(g backend.Grants) backend.Grants { h.Grants = g; return h })
+	r := newRigWith(t, func(g xendev.Grants) xendev.Grants { h.Grants = g; return h })
 	ctx := ctxT(t)
 	h.hook = func() {
 		// The guest starts over (sndback_disconnect: Initialising), to

@@ -10,6 +10,7 @@ import (
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xensim/simguest"
 )
 
@@ -69,7 +70,7 @@ var hostileKeys = []string{"0/0/unique-id", "0/0/type", "0/1/type", "1/0/type", 
 // mapped of the guest is unmapped once the device is gone.
 func FuzzHostileGuest(f *testing.F) {
 	var mapped atomic.Int64
-	r := newRigWith(f, func(g backend.Grants) backend.Grants { return countGrants{g, &mapped} })
+	r := newRigWith(f, func(g xendev.Grants) xendev.Grants { return countGrants{g, &mapped} })
 	f.Add([]byte{0, 22, 'w', 'a', 'v', ':', '.', '.', '/', 'd', 'o', 'm', 'u', '2', '/', 'x', '.', 'w', 'a', 'v', 0, 0, 0, 0}, []byte{})
 	f.Add([]byte{3, 1, 'p'}, []byte{})
 	f.Add([]byte{5, 8, '1', '6', '7', '7', '7', '2', '1', '6'}, []byte{})

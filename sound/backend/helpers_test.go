@@ -14,6 +14,7 @@ import (
 
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xensim"
 	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
@@ -43,7 +44,7 @@ func ctxT(t testing.TB) context.Context {
 func newRig(t testing.TB) *rig { t.Helper(); return newRigWith(t, nil) }
 
 // newRigWith is newRig with the backend's grants passed through wrap.
-func newRigWith(t testing.TB, wrap func(backend.Grants) backend.Grants) *rig {
+func newRigWith(t testing.TB, wrap func(xendev.Grants) xendev.Grants) *rig {
 	t.Helper()
 	return newRigConfig(t, func(c *backend.Config) {
 		if wrap != nil {

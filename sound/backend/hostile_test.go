@@ -17,6 +17,7 @@ import (
 	"xgo.dev/xgo/sound"
 	"xgo.dev/xgo/sound/backend"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xensim/simguest"
 	"xgo.dev/xgo/xenstore"
 )
@@ -417,7 +418,7 @@ func TestHostileLogForgery(t *testing.T) {
 func TestHostileCardChanges(t *testing.T) {
 	t.Parallel()
 	var mapped atomic.Int64
-	r := newRigWith(t, func(g backend.Grants) backend.Grants { return countGrants{g, &mapped} })
+	r := newRigWith(t, func(g xendev.Grants) xendev.Grants { return countGrants{g, &mapped} })
 	for _, c := range []struct {
 		name  string
 		nodes map[string]string
@@ -453,11 +454,11 @@ func TestHostileCardChanges(t *testing.T) {
 
 // countGrants counts the pages mapped now.
 type countGrants struct {
-	g backend.Grants
+	g xendev.Grants
 	n *atomic.Int64
 }
 
-func (c countGrants) Map(dom uint32, refs []uint32, w bool) (backend.Mapping, error) {
+func (c countGrants) Map(dom uint32, refs []uint32, w bool) (xendev.Mapping, error) {
 	m, err := c.g.Map(dom, refs, w)
 	if err != nil {
 		return nil, err
@@ -467,7 +468,7 @@ func (c countGrants) Map(dom uint32, refs []uint32, w bool) (backend.Mapping, er
 }
 
 type countMapping struct {
-	backend.Mapping
+	xendev.Mapping
 	n    *atomic.Int64
 	k    int64
 	done atomic.Bool
@@ -505,11 +506,11 @@ func TestGuestBounds(t *testing.T) {
 
 // callGrants counts Map calls.
 type callGrants struct {
-	g backend.Grants
+	g xendev.Grants
 	n *atomic.Int64
 }
 
-func (c callGrants) Map(dom uint32, refs []uint32, w bool) (backend.Mapping, error) {
+func (c callGrants) Map(dom uint32, refs []uint32, w bool) (xendev.Mapping, error) {
 	c.n.Add(1)
 	return c.g.Map(dom, refs, w)
 }
@@ -521,7 +522,7 @@ func (c callGrants) Map(dom uint32, refs []uint32, w bool) (backend.Mapping, err
 func TestHostileStateStorm(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int64
-	r := newRigWith(t, func(g backend.Grants) backend.Grants { return callGrants{g, &calls} })
+	r := newRigWith(t, func(g xendev.Grants) xendev.Grants { return callGrants{g, &calls} })
 	f := r.attach(t, 1, card48k, "PCM, name=s", "STREAM, unique-id=null, type=p")
 	g := r.guest(t, 1)
 	ctx := ctxT(t)

@@ -5,37 +5,9 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"xgo.dev/xgo/xendev"
 )
-
-// Grants maps pages other domains granted to this one: on a real host
-// /dev/xen/gntdev (hypercall.Gntdev, through GntdevGrants), in tests
-// package simguest's in-memory grant table.
-type Grants interface {
-	// Map maps the pages domid granted under refs into one contiguous
-	// mapping, read-only unless writable. A bad reference is an error,
-	// never a crash.
-	Map(domid uint32, refs []uint32, writable bool) (Mapping, error)
-}
-
-// Mapping is mapped grant pages.
-type Mapping interface {
-	Bytes() []byte // 4096 × len(refs) octets
-	Unmap() error  // idempotent
-}
-
-// Events is an event channel handle: on a real host /dev/xen/evtchn
-// (*hypercall.Evtchn fits it as is), in tests package simguest's
-// in-memory channels.
-type Events interface {
-	BindInterdomain(domid, remotePort uint32) (uint32, error)
-	Unbind(port uint32) error
-	Notify(port uint32) error
-	// Pending blocks until bound ports fire and returns them; each is
-	// masked until Unmask. It fails once the handle is closed.
-	Pending() ([]uint32, error)
-	Unmask(ports ...uint32) error
-	Close() error
-}
 
 // mux shares one Events handle between every stream: one goroutine
 // reads Pending and wakes the stream that owns each port.
@@ -45,7 +17,7 @@ type Events interface {
 // a guest notifying in a loop costs the backend a bounded number of
 // wake-ups, and Xen holds its further notifications meanwhile.
 type mux struct {
-	ev    Events
+	ev    xendev.Events
 	mu    sync.Mutex
 	ports map[uint32]*muxPort
 	done  chan struct{}
@@ -58,7 +30,7 @@ type muxPort struct {
 	deferred bool // an unmask is scheduled
 }
 
-func newMux(ev Events) *mux {
+func newMux(ev xendev.Events) *mux {
 	m := &mux{ev: ev, ports: map[uint32]*muxPort{}, done: make(chan struct{})}
 	go m.run()
 	return m

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"xgo.dev/xgo/xendev"
 )
 
 // This file holds what bounds the resources and the CPU a guest can make
@@ -64,21 +66,21 @@ var ErrGrantLimit = errors.New("the guest's bound on mapped pages is reached")
 
 // limitedGrants maps through g, at most max pages of each guest at once.
 type limitedGrants struct {
-	g   Grants
+	g   xendev.Grants
 	max int
 
 	mu   sync.Mutex
 	used map[uint32]int
 }
 
-func newLimitedGrants(g Grants, max int) *limitedGrants {
+func newLimitedGrants(g xendev.Grants, max int) *limitedGrants {
 	if max <= 0 {
 		max = DefaultMaxGrantPages
 	}
 	return &limitedGrants{g: g, max: max, used: map[uint32]int{}}
 }
 
-func (l *limitedGrants) Map(domid uint32, refs []uint32, writable bool) (Mapping, error) {
+func (l *limitedGrants) Map(domid uint32, refs []uint32, writable bool) (xendev.Mapping, error) {
 	n := len(refs)
 	l.mu.Lock()
 	if l.used[domid]+n > l.max {
@@ -105,7 +107,7 @@ func (l *limitedGrants) release(domid uint32, n int) {
 }
 
 type limitedMapping struct {
-	Mapping
+	xendev.Mapping
 	l    *limitedGrants
 	dom  uint32
 	n    int

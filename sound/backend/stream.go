@@ -9,6 +9,7 @@ import (
 
 	"xgo.dev/xgo/sound/route"
 	"xgo.dev/xgo/sound/sndif"
+	"xgo.dev/xgo/xendev"
 )
 
 // stream serves one stream of a connected device: its request ring,
@@ -18,7 +19,7 @@ type stream struct {
 	d   *device
 	cfg StreamConfig
 
-	ringMap, evtMap Mapping
+	ringMap, evtMap xendev.Mapping
 	ring            *sndif.BackRing
 	evts            *sndif.EventProducer
 	port, evtPort   uint32 // local ports
@@ -36,7 +37,7 @@ type stream struct {
 	frame    uint64
 	bufSize  uint32
 	period   uint32
-	buf      Mapping
+	buf      xendev.Mapping
 	sink     Sink
 	source   Source
 	endpoint string
@@ -109,7 +110,7 @@ func (s *stream) detach() {
 		s.d.b.mux.unbind(s.port)
 	}
 	s.bound = [2]bool{}
-	for _, m := range []Mapping{s.evtMap, s.ringMap} {
+	for _, m := range []xendev.Mapping{s.evtMap, s.ringMap} {
 		if m != nil {
 			m.Unmap()
 		}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"syscall"
 
-	"xgo.dev/xgo/sound/backend"
+	"xgo.dev/xgo/xendev"
 )
 
 // PageSize is the size of a page.
@@ -145,7 +145,7 @@ func (x *Xen) Revoke(id, ref uint32) {
 }
 
 // Grants returns domain self's gntdev.
-func (x *Xen) Grants(self uint32) backend.Grants { return gntdev{x, self} }
+func (x *Xen) Grants(self uint32) xendev.Grants { return gntdev{x, self} }
 
 type gntdev struct {
 	x    *Xen
@@ -159,7 +159,7 @@ func (m *mapping) Unmap() error  { m.b = nil; return nil }
 
 // Map maps refs of domid, which must have been granted to self and be
 // adjacent in domid's memory.
-func (g gntdev) Map(domid uint32, refs []uint32, writable bool) (backend.Mapping, error) {
+func (g gntdev) Map(domid uint32, refs []uint32, writable bool) (xendev.Mapping, error) {
 	g.x.mu.Lock()
 	defer g.x.mu.Unlock()
 	d := g.x.doms[domid]
@@ -182,7 +182,7 @@ func (g gntdev) Map(domid uint32, refs []uint32, writable bool) (backend.Mapping
 }
 
 // Evtchn is a domain's event channel handle (/dev/xen/evtchn, or a
-// guest kernel's event channels). It implements backend.Events.
+// guest kernel's event channels). It implements xendev.Events.
 type Evtchn struct {
 	x      *Xen
 	self   uint32

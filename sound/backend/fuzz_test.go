@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"xgo.dev/xgo/sound"
-	"xgo.dev/xgo/sound/backend"
 	"xgo.dev/xgo/sound/sndif"
 	"xgo.dev/xgo/xendev"
 	"xgo.dev/xgo/xensim/simguest"

@@ -3,6 +3,7 @@
 #   make vmtest                                  both XenStore daemons, all tests
 #   make vmtest XGO_VMTEST_DAEMONS=oxenstored    one daemon
 #   make vmtest XGO_VMTEST_RUN=TestXenDom0       some tests (go test -run regexp)
+#   make vmtest XGO_VMTEST_XEN=4.20              Xen 4.20 with a trixie dom0 (default 4.17)
 #   make vm-shell [XGO_VMTEST_DAEMONS=oxenstored] interactive dom0 with xgo
 #   make vm-root                                 only fetch and build the cached base
 #

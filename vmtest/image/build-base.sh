@@ -2,31 +2,39 @@
 # build-base.sh builds the part of the Xen lab that does not change from run
 # to run, or finds it in the cache:
 #
-#   xen          the Xen 4.17 hypervisor, uncompressed (QEMU's multiboot
-#                loader wants the 32-bit ELF, not xen-4.17-amd64.gz)
-#   vmlinux      Debian's Linux 6.1 kernel, uncompressed (saves ~3 s of
+#   xen          the Xen hypervisor, uncompressed (QEMU's multiboot
+#                loader wants the 32-bit ELF, not xen-4.NN-amd64.gz)
+#   vmlinux      Debian's Linux kernel, uncompressed (saves ~3 s of
 #                decompression per boot under TCG)
 #   base.cpio    the dom0 root: busybox, the Xen tools and the libraries
 #                they link, the Xen kernel modules, /init, the domU kernel
 #                and initramfs, and the /xgo helper scripts
 #
-# Every Xen and Debian piece comes from Debian bookworm .debs fetched with
+# Two Xen releases, each with the Debian release that ships it, so that
+# dom0's userland matches its tools:
+#
+#   XGO_VMTEST_XEN=4.17   Debian bookworm (the host's own apt sources)
+#   XGO_VMTEST_XEN=4.20   Debian trixie, through a private apt sources list
+#                         and package lists in the cache: the host's apt
+#                         configuration is not touched
+#
+# Every Xen and Debian piece comes from those .debs fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x`: nothing Xen-related is
 # installed on the host. Host tools (qemu, cpio, kmod, xz) are installed with
 # apt when missing.
 #
 # The result lives in $XGO_VMTEST_CACHE (default ~/.cache/xgo-vmtest) under
-# base-KEY, where KEY hashes the files of vmtest/image/ and the exact package
-# versions; a changed script or a new Debian package version builds a new
-# one. The last line on stdout is the path of that directory. Progress goes
-# to stderr.
+# base-RELEASE-KEY, where KEY hashes the files of vmtest/image/ and the exact
+# package versions; a changed script or a new Debian package version builds
+# a new one. The last line on stdout is the path of that directory. Progress
+# goes to stderr.
 #
-# Usage: build-base.sh [--tools-only]
+# Usage: [XGO_VMTEST_XEN=4.17|4.20] build-base.sh [--tools-only]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${XGO_VMTEST_CACHE:-${HOME:-/root}/.cache/xgo-vmtest}
-xen_series=4.17
+xen_series=${XGO_VMTEST_XEN:-4.17}
 
 log() { echo "build-base: $*" >&2; }
 die() {
@@ -45,11 +53,29 @@ as_root() {
 	fi
 }
 
+# apt_opts point apt at the release's package lists: the host's own for
+# bookworm, a private sources list and lists directory for trixie.
+apt_opts=()
+case $xen_series in
+4.17) debian=bookworm ;;
+4.20)
+	debian=trixie
+	aptdir=$cache/apt-$debian
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	printf 'deb http://deb.debian.org/debian %s main\ndeb http://deb.debian.org/debian %s-updates main\ndeb http://deb.debian.org/debian-security %s-security main\n' \
+		$debian $debian $debian >"$aptdir/sources.list"
+	apt_opts=(-o "Dir::Etc::sourcelist=$aptdir/sources.list" -o Dir::Etc::sourceparts=-
+		-o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache"
+		-o APT::Sandbox::User=root)
+	;;
+*) die "unknown Xen release '$xen_series': want 4.17 or 4.20" ;;
+esac
+
 apt_updated=${XGO_VMTEST_APT_UPDATED:-0}
 apt_update_once() {
 	[ "$apt_updated" = 1 ] && return 0
-	log "apt-get update"
-	as_root apt-get update -qq >&2 || die "apt-get update failed"
+	log "apt-get update ($debian)"
+	as_root apt-get "${apt_opts[@]}" update -qq >&2 || die "apt-get update failed"
 	apt_updated=1
 }
 
@@ -57,7 +83,7 @@ apt_update_once() {
 ensure_tools() {
 	local missing=() pair
 	for pair in qemu-system-x86_64:qemu-system-x86 cpio:cpio depmod:kmod \
-		modprobe:kmod xz:xz-utils flock:util-linux sha256sum:coreutils \
+		modprobe:kmod xz:xz-utils zstd:zstd flock:util-linux sha256sum:coreutils \
 		dpkg-deb:dpkg; do
 		command -v "${pair%%:*}" >/dev/null 2>&1 ||
 			[ -x "/sbin/${pair%%:*}" ] || [ -x "/usr/sbin/${pair%%:*}" ] ||
@@ -66,7 +92,8 @@ ensure_tools() {
 	[ ${#missing[@]} = 0 ] && return 0
 	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 	log "installing host tools: ${missing[*]}"
-	apt_update_once
+	# The host's own package lists, whichever release the lab boots.
+	as_root apt-get update -qq >&2 || die "apt-get update failed"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >&2 ||
 		die "apt-get install ${missing[*]} failed"
@@ -92,11 +119,17 @@ packages=(
 	busybox-static
 	# The domU's ALSA tools for the vsnd tests: aplay/arecord, the library
 	# and its configuration (/usr/share/alsa).
-	alsa-utils libasound2 libasound2-data
+	alsa-utils libasound2-data
 )
+case $debian in
+bookworm) packages+=(libasound2) ;;
+# trixie: the 64-bit time_t library names, and what libxenmisc4.20 links
+# besides.
+trixie) packages+=(libasound2t64 libext2fs2t64 libcom-err2) ;;
+esac
 
 kernel_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
+	apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
@@ -104,26 +137,28 @@ resolve_versions() { # -> versions=(NAME=VERSION...), in one apt-cache call
 	local kp
 	kp=$(kernel_package)
 	[ -n "$kp" ] || return 1
-	mapfile -t versions < <(apt-cache policy "${packages[@]}" "$kp" 2>/dev/null |
+	mapfile -t versions < <(apt-cache "${apt_opts[@]}" policy "${packages[@]}" "$kp" 2>/dev/null |
 		awk '/^[^ ]/ { p = $1; sub(/:$/, "", p) } $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }')
 	[ ${#versions[@]} = $((${#packages[@]} + 1)) ]
 }
 
 if ! resolve_versions; then
 	apt_update_once
-	resolve_versions || die "apt knows no candidate for some of: ${packages[*]} linux-image-amd64 (is this Debian bookworm with main enabled?)"
+	resolve_versions || die "apt knows no candidate for some of: ${packages[*]} linux-image-amd64 (Debian $debian; for bookworm: is this Debian bookworm with main enabled?)"
 fi
 
 # The cache key: the image files (this script, inits, helpers) and the
 # package versions.
 key=$( {
+	echo "== release $xen_series $debian"
 	for f in "$here"/*; do
 		echo "== ${f##*/}"
 		cat "$f"
 	done
 	printf '%s\n' "${versions[@]}"
 } | sha256sum | cut -c1-16)
-base="$cache/base-$key"
+base="$cache/base-$xen_series-$key"
+debs="$cache/debs-$xen_series"
 if [ -f "$base/complete" ]; then
 	log "cached: $base"
 	touch "$base/complete"
@@ -131,7 +166,7 @@ if [ -f "$base/complete" ]; then
 	exit 0
 fi
 
-mkdir -p "$cache/debs"
+mkdir -p "$debs"
 exec 9>"$cache/.lock"
 flock -n 9 || { log "waiting for another build (lock $cache/.lock)"; flock 9; }
 if [ -f "$base/complete" ]; then # another run built it meanwhile
@@ -143,7 +178,7 @@ fi
 deb_file() { # NAME=VERSION -> path of its .deb in the cache, if present
 	local name=${1%%=*} ver=${1#*=}
 	ver=${ver//:/%3a}
-	compgen -G "$cache/debs/${name}_${ver}_*.deb" | head -n1
+	compgen -G "$debs/${name}_${ver}_*.deb" | head -n1
 }
 missing=()
 for pv in "${versions[@]}"; do
@@ -152,7 +187,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "downloading ${#missing[@]} packages"
 	t0=$(date +%s.%N)
-	if ! (cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root \
+	if ! (cd "$debs" && apt-get "${apt_opts[@]}" download -q -o APT::Sandbox::User=root \
 		"${missing[@]}" >&2); then
 		# A stale package list names versions the mirror no longer has.
 		if [ "$apt_updated" = 0 ]; then
@@ -179,6 +214,17 @@ mkdir -p "$x" "$root" "$domu" "$out"
 for pv in "${versions[@]}"; do
 	dpkg-deb -x "$(deb_file "$pv")" "$x"
 done
+# trixie's packages ship /usr-merged paths (/usr/lib/modules, /usr/bin/...):
+# give the unpacked tree the classic names too, so the steps below and the
+# image's layout are the same for both releases.
+for d in bin sbin lib; do
+	[ -d "$x/usr/$d" ] || continue
+	if [ -d "$x/$d" ] && [ ! -L "$x/$d" ]; then
+		cp -a "$x/$d/." "$x/usr/$d/"
+		rm -rf "${x:?}/$d"
+	fi
+	[ -e "$x/$d" ] || ln -s "usr/$d" "$x/$d"
+done
 kver=$(ls "$x/lib/modules")
 [ "$(echo "$kver" | wc -l)" = 1 ] || die "expected one kernel in the kernel package, got: $kver"
 
@@ -194,8 +240,16 @@ extract_vmlinux() {
 	[ "$setup" = 0 ] && setup=4
 	off=$(((setup + 1) * 512 + $(bzread "$bz" $((0x248)) 4)))
 	len=$(bzread "$bz" $((0x24c)) 4)
-	dd if="$bz" bs=64K iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none | xz -dc --single-stream >"$dst" ||
-		die "cannot extract vmlinux from $bz (Debian kernels are xz-compressed)"
+	# bookworm's kernels are xz-compressed, trixie's zstd-compressed.
+	local unpack="xz -dc --single-stream"
+	# The zstd payload ends in the kernel's 4-byte size, which zstd would
+	# read as a broken second frame.
+	if [ "$(dd if="$bz" bs=1 skip="$off" count=4 status=none | od -An -tx1 | tr -d ' ')" = 28b52ffd ]; then
+		unpack="zstd -dcq"
+		len=$((len - 4))
+	fi
+	dd if="$bz" bs=64K iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none | $unpack >"$dst" ||
+		die "cannot extract vmlinux from $bz ($unpack)"
 	[ "$(head -c 4 "$dst" | od -An -c | tr -d ' ')" = '177ELF' ] ||
 		die "extracted vmlinux is not an ELF file"
 }
@@ -293,7 +347,12 @@ copy_modules() { # DEST MODULE...
 		ko=${ko#"$x"}
 		ko=${ko#/.}
 		mkdir -p "$dest/$(dirname "$ko")"
-		cp "$x/$ko" "$dest/$ko"
+		case $ko in
+		# trixie's modules are xz-compressed; busybox's modprobe loads
+		# plain ones.
+		*.ko.xz) xz -dc "$x/$ko" >"$dest/${ko%.xz}" ;;
+		*) cp "$x/$ko" "$dest/$ko" ;;
+		esac
 	done
 	cp "$x/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$dest/lib/modules/$kver/"
 	depmod -b "$dest" "$kver"
@@ -328,10 +387,12 @@ rm -rf "$base"
 mv "$out" "$base"
 log "built $base in $(($(date +%s) - t0))s"
 
-# Keep the cache bounded: the two most recent bases, and the .debs of this one.
-ls -1dt "$cache"/base-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
+# Keep the cache bounded: the two most recent bases of this release, and the
+# .debs of this one. (base-KEY and debs/ are the layout before releases.)
+ls -1dt "$cache"/base-"$xen_series"-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
+rm -rf "$cache"/base-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] "$cache/debs"
 keep=$(for pv in "${versions[@]}"; do deb_file "$pv"; done)
-for f in "$cache"/debs/*.deb; do
+for f in "$debs"/*.deb; do
 	grep -qxF "$f" <<<"$keep" || rm -f "$f"
 done
 

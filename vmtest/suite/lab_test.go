@@ -56,6 +56,16 @@ func TestMain(m *testing.M) {
 // "oxenstored" (OCaml).
 func Daemon() string { return os.Getenv("XGO_XENSTORED") }
 
+// labXen is the Xen release xenlab booted (XGO_LAB_XEN in run.conf):
+// "4.17" or "4.20". Checks whose answer differs between releases pin
+// each release's answer with it.
+func labXen() string {
+	if v := os.Getenv("XGO_LAB_XEN"); v != "" {
+		return v
+	}
+	return "4.17"
+}
+
 // Result is what a finished command printed and returned.
 type Result struct {
 	Cmd      string

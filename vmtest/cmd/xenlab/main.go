@@ -37,6 +37,7 @@ type config struct {
 	out          string // holds one directory per run, and "latest"
 	runDir       string // this run's binaries and logs
 	cache        string
+	xen          string // Xen release: 4.17 (bookworm) or 4.20 (trixie)
 	daemons      []string
 	run          string
 	suiteArgs    []string
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		"without -run: the tests of the oxenstored boot (the xenstored boot runs all) [$XGO_VMTEST_OXENSTORED_RUN]")
 	suiteArgs := fs.String("args", env("XGO_VMTEST_ARGS", ""), "more arguments for suite.test, space-separated [$XGO_VMTEST_ARGS]")
 	fs.StringVar(&c.out, "out", "", "where each run's binaries and logs go (default MODULE/vmtest/out)")
+	fs.StringVar(&c.xen, "xen", env("XGO_VMTEST_XEN", "4.17"), "Xen release to boot: 4.17 (Debian bookworm) or 4.20 (Debian trixie) [$XGO_VMTEST_XEN]")
 	fs.StringVar(&c.cache, "cache", env("XGO_VMTEST_CACHE", ""), "cache for packages and the base image (default ~/.cache/xgo-vmtest) [$XGO_VMTEST_CACHE]")
 	fs.StringVar(&c.ldflags, "ldflags", env("XGO_LDFLAGS", "-s -w"), "go build -ldflags for xgo [$XGO_LDFLAGS]")
 	fs.DurationVar(&c.bootTimeout, "boot-timeout", 150*time.Second, "per boot: time allowed to reach dom0's /init")
@@ -96,6 +98,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if c.xen != "4.17" && c.xen != "4.20" {
+		return nil, fmt.Errorf("unknown Xen release %q: want 4.17 or 4.20", c.xen)
 	}
 	for _, d := range strings.Split(*daemonList, ",") {
 		d = strings.TrimSpace(d)
@@ -141,7 +146,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	baseTime := time.Since(t0)
-	out.Printf("", "xenlab: base image %s (%s)", img.Dir, round(baseTime))
+	out.Printf("", "xenlab: Xen %s, base image %s (%s)", c.xen, img.Dir, round(baseTime))
 	if c.mode == "root" {
 		if m, err := os.ReadFile(filepath.Join(img.Dir, "manifest.txt")); err == nil {
 			fmt.Fprint(stdout, string(m))
@@ -266,7 +271,7 @@ func (c *config) bootLock(out *printer, label string) (unlock func(), err error)
 func (c *config) baseImage(stderr io.Writer) (image, error) {
 	cmd := exec.Command("bash", filepath.Join(c.root, "vmtest", "image", "build-base.sh"))
 	cmd.Stderr = stderr
-	cmd.Env = append(os.Environ(), "XGO_VMTEST_CACHE="+c.cache)
+	cmd.Env = append(os.Environ(), "XGO_VMTEST_CACHE="+c.cache, "XGO_VMTEST_XEN="+c.xen)
 	outb, err := cmd.Output()
 	if err != nil {
 		return image{}, fmt.Errorf("building the base image: %w", err)
@@ -365,8 +370,8 @@ func (c *config) suiteArgsFor(daemon string) []string {
 // initrd writes base.cpio followed by the per-run overlay: run.conf, the
 // suite's arguments, suite.test and xgo.
 func (c *config) initrd(img image, bins binaries, daemon, mode, dir string) (string, error) {
-	conf := fmt.Sprintf("XGO_MODE=%s\nXGO_XENSTORED=%s\nXGO_SUITE_TIMEOUT=%s\n",
-		mode, daemon, c.suiteTimeout)
+	conf := fmt.Sprintf("XGO_MODE=%s\nXGO_XENSTORED=%s\nXGO_SUITE_TIMEOUT=%s\nXGO_LAB_XEN=%s\n",
+		mode, daemon, c.suiteTimeout, c.xen)
 	var suiteArgs strings.Builder
 	for _, a := range c.suiteArgsFor(daemon) {
 		suiteArgs.WriteString(a + "\n")

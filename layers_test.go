@@ -34,11 +34,12 @@ var layers = map[string]int{
 	"hypercall":       10,
 	"xenstore":        10,
 	"xendev":          10,
-	"cpuset":          5, // pure data, imports nothing of the module
-	"naming":          5, // the toolstack's names and paths, imports nothing of the module
-	"yamlerr":         5, // yaml.v3 error positions, imports nothing of the module
-	"suggest":         5, // "did you mean", imports nothing of the module
-	".":               0, // the module root holds only documentation
+	"sound/sndif":     10, // the vsnd wire format (sndif.h), shared by the backend and the sim guest
+	"cpuset":          5,  // pure data, imports nothing of the module
+	"naming":          5,  // the toolstack's names and paths, imports nothing of the module
+	"yamlerr":         5,  // yaml.v3 error positions, imports nothing of the module
+	"suggest":         5,  // "did you mean", imports nothing of the module
+	".":               0,  // the module root holds only documentation
 }
 
 // outside the product: test infrastructure may import anything, and

@@ -29,7 +29,6 @@ func (m *Manager) List(ctx context.Context, q string) ([]ListItem, error) {
 		p, err := ResolvePool(pools, q)
 		var nf *NotFoundError
 		if errors.As(err, &nf) {
-			//lint:ignore ST1005 this is xl's message, word for word
 			return nil, fmt.Errorf("Pool '%s' does not exist%s", q, DidYouMean(nf.Suggestion))
 		}
 		if err != nil {

@@ -29,6 +29,7 @@ var layers = map[string]int{
 	"cpupool":         30,
 	"sched":           30,
 	"sound":           30,
+	"xstool":          30, // what the xenstore-* tools do beyond one request
 	"xensim":          20,
 	"xensim/simguest": 20,
 	"hypercall":       10,

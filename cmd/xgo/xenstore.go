@@ -11,76 +11,33 @@ import (
 
 	"xgo.dev/xgo/host"
 	"xgo.dev/xgo/xenstore"
+	"xgo.dev/xgo/xstool"
 )
 
 // xsConn is what the xenstore commands need of a connection: the
 // host's XenStore.
 type xsConn = host.Store
 
-// openXenstore connects to the XenStore of the host xgo acts on. With
-// --sim that is the simulated host's, held locked until Close, which saves
-// its state when save is true (the command may have changed it).
-func (e *env) openXenstore(ctx context.Context, save bool) (xsConn, error) {
-	h, err := e.openHost(save)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.XenStore(ctx)
-	if err != nil {
-		return nil, errors.Join(err, h.Close())
-	}
-	return &hostConn{Store: c, h: h}, nil
-}
-
-// hostConn is a XenStore connection that releases its host when closed.
-type hostConn struct {
-	host.Store
-	h *host.Host
-}
-
-func (c *hostConn) Close() error { return c.h.Close() }
-
-// withXenstore connects (see openXenstore), runs fn and closes the
-// connection, reporting a failure to close (with --sim: to save the
+// withXenstore connects to the XenStore of the host xgo acts on (with
+// --sim the simulated host's, held locked until the end, and saved when
+// save is true: the command may have changed it), runs fn and releases
+// the host, reporting a failure to release (with --sim: to save the
 // state) if fn succeeded.
 func (e *env) withXenstore(ctx context.Context, save bool, fn func(c xsConn) error) (err error) {
-	c, err := e.openXenstore(ctx, save)
+	h, err := e.openHost(save)
 	if err != nil {
 		return err
 	}
+	c, err := h.XenStore(ctx)
+	if err != nil {
+		return errors.Join(err, h.Close())
+	}
 	defer func() {
-		if cerr := c.Close(); err == nil {
+		if cerr := h.Close(); err == nil {
 			err = cerr
 		}
 	}()
 	return fn(c)
-}
-
-// inTx runs fn in one transaction when many is true (as xenstore-read and
-// -write do for more than one path), directly on c otherwise.
-func inTx(ctx context.Context, c xsConn, many bool, fn func(ops xenstore.Ops) error) error {
-	if !many {
-		return fn(c)
-	}
-	return c.Transact(ctx, func(tx *xenstore.Tx) error { return fn(tx) })
-}
-
-// checkPaths validates every path before anything is sent.
-func checkPaths(paths []string) error {
-	for _, p := range paths {
-		if err := xenstore.ValidatePath(p); err != nil {
-			return asUsage(err)
-		}
-	}
-	return nil
-}
-
-// joinPath appends a child name to a path as xenstore-ls does.
-func joinPath(dir, name string) string {
-	if strings.HasSuffix(dir, "/") {
-		return dir + name
-	}
-	return dir + "/" + name
 }
 
 const xenstoreDescription = `Read and change XenStore as the xenstore-* tools do, with the same text
@@ -130,7 +87,7 @@ type XenstoreValue struct {
 }
 
 // writeText prints what xenstore-read prints: each value quoted by
-// sanitizeValue and a newline, or with -R the raw bytes and no newline;
+// xstool.Quote and a newline, or with -R the raw bytes and no newline;
 // with -p each is preceded by "path: ".
 func (o *XenstoreReadOutput) writeText(w io.Writer, _ termInfo) error {
 	var b strings.Builder
@@ -141,7 +98,7 @@ func (o *XenstoreReadOutput) writeText(w io.Writer, _ termInfo) error {
 		if o.raw {
 			b.Write(o.raws[i])
 		} else {
-			b.WriteString(sanitizeValue(o.raws[i]) + "\n")
+			b.WriteString(xstool.Quote(o.raws[i]) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -151,7 +108,7 @@ func (o *XenstoreReadOutput) writeText(w io.Writer, _ termInfo) error {
 func (o *XenstoreReadOutput) quietIDs() []string {
 	ids := make([]string, len(o.raws))
 	for i, r := range o.raws {
-		ids[i] = sanitizeValue(r)
+		ids[i] = xstool.Quote(r)
 	}
 	return ids
 }
@@ -190,21 +147,17 @@ EXAMPLES:
 }
 
 func runXenstoreRead(ctx context.Context, opts xsReadOptions, e *env) error {
-	if err := checkPaths(opts.Paths); err != nil {
+	if err := asUsage(xstool.CheckPaths(opts.Paths...)); err != nil {
 		return err
 	}
 	out := &XenstoreReadOutput{SchemaVersion: schemaVersion, prefix: opts.Prefix, raw: opts.Raw}
 	err := e.withXenstore(ctx, false, func(c xsConn) error {
-		return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
-			// Pipelined: the reads of one command are all in flight
-			// at once, as xenstore-read's are one after another.
-			vals, err := xenstore.ReadMany(ctx, ops, opts.Paths)
-			out.Values, out.raws = nil, vals // the transaction may run again
-			for i, v := range vals {
-				out.Values = append(out.Values, XenstoreValue{Path: opts.Paths[i], Value: string(v)})
-			}
-			return err
-		})
+		vals, err := xstool.Read(ctx, c, opts.Paths)
+		out.raws = vals
+		for i, v := range vals {
+			out.Values = append(out.Values, XenstoreValue{Path: opts.Paths[i], Value: string(v)})
+		}
+		return err
 	})
 	return renderPartial(e, out, err)
 }
@@ -249,7 +202,7 @@ func (o *XenstoreChangeOutput) writeText(w io.Writer, _ termInfo) error {
 	for _, c := range o.Changes {
 		switch c.Op {
 		case "write":
-			fmt.Fprintf(&b, "would write %s = \"%s\"\n", c.Path, sanitizeValue([]byte(*c.Value)))
+			fmt.Fprintf(&b, "would write %s = \"%s\"\n", c.Path, xstool.Quote([]byte(*c.Value)))
 		case "rm":
 			fmt.Fprintf(&b, "would remove %s and everything below it\n", c.Path)
 		case "mkdir":
@@ -278,13 +231,8 @@ func newChanges(dry bool) *XenstoreChangeOutput {
 }
 
 type xsWriteOptions struct {
-	Pairs []xsPair
+	Pairs []xstool.Pair
 	Raw   bool // -R: take values as they are, without unquoting
-}
-
-type xsPair struct {
-	Path  string
-	Value []byte
 }
 
 func xenstoreWriteCommand(e *env) *cli.Command {
@@ -315,9 +263,9 @@ EXAMPLES:
 			for i := 0; i < len(args); i += 2 {
 				v := []byte(args[i+1])
 				if !opts.Raw {
-					v = unsanitizeValue(args[i+1])
+					v = xstool.Unquote(args[i+1])
 				}
-				opts.Pairs = append(opts.Pairs, xsPair{args[i], v})
+				opts.Pairs = append(opts.Pairs, xstool.Pair{Path: args[i], Value: v})
 			}
 			return runXenstoreWrite(c.Context, opts, e)
 		},
@@ -327,23 +275,14 @@ EXAMPLES:
 func runXenstoreWrite(ctx context.Context, opts xsWriteOptions, e *env) error {
 	out := newChanges(e.global.DryRun)
 	for _, p := range opts.Pairs {
-		if err := xenstore.ValidatePath(p.Path); err != nil {
-			return asUsage(err)
+		if err := asUsage(xstool.CheckPaths(p.Path)); err != nil {
+			return err
 		}
 		v := string(p.Value)
 		out.Changes = append(out.Changes, XenstoreChange{Op: "write", Path: p.Path, Value: &v})
 	}
 	if !out.DryRun {
-		err := e.withXenstore(ctx, true, func(c xsConn) error {
-			return inTx(ctx, c, len(opts.Pairs) > 1, func(ops xenstore.Ops) error {
-				for _, p := range opts.Pairs {
-					if err := ops.Write(ctx, p.Path, p.Value); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		})
+		err := e.withXenstore(ctx, true, func(c xsConn) error { return xstool.Write(ctx, c, opts.Pairs) })
 		if err != nil {
 			return err
 		}
@@ -384,7 +323,7 @@ EXAMPLES:
 }
 
 func runXenstoreRm(ctx context.Context, opts xsRmOptions, e *env) error {
-	if err := checkPaths(opts.Paths); err != nil {
+	if err := asUsage(xstool.CheckPaths(opts.Paths...)); err != nil {
 		return err
 	}
 	out := newChanges(e.global.DryRun)
@@ -395,54 +334,16 @@ func runXenstoreRm(ctx context.Context, opts xsRmOptions, e *env) error {
 		return e.out.render(out)
 	}
 	err := e.withXenstore(ctx, true, func(c xsConn) error {
-		return c.Transact(ctx, func(tx *xenstore.Tx) error {
-			out.Changes = out.Changes[:0]
-			for _, p := range opts.Paths {
-				removed, err := xsRemove(ctx, tx, p, opts.Tidy)
-				for _, r := range removed {
-					out.Changes = append(out.Changes, XenstoreChange{Op: "rm", Path: r})
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		removed, err := xstool.Remove(ctx, c, opts.Paths, opts.Tidy)
+		for _, r := range removed {
+			out.Changes = append(out.Changes, XenstoreChange{Op: "rm", Path: r})
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return e.out.render(out)
-}
-
-// xsRemove removes path and, with tidy, then each parent that is left
-// with an empty value and no children, as xenstore-rm -t does. It returns
-// the paths removed.
-func xsRemove(ctx context.Context, ops xenstore.Ops, path string, tidy bool) ([]string, error) {
-	var removed []string
-	for {
-		if err := ops.Rm(ctx, path); err != nil {
-			return removed, err
-		}
-		removed = append(removed, path)
-		if !tidy {
-			return removed, nil
-		}
-		i := strings.LastIndexByte(path, '/')
-		if i <= 0 { // "/a": the parent is the root, which stays; "a": none
-			return removed, nil
-		}
-		parent := path[:i]
-		v, err := ops.Read(ctx, parent)
-		if err != nil || len(v) != 0 {
-			return removed, nil
-		}
-		children, err := ops.Directory(ctx, parent)
-		if err != nil || len(children) != 0 {
-			return removed, nil
-		}
-		path = parent
-	}
 }
 
 type xsMkdirOptions struct {
@@ -471,7 +372,7 @@ EXAMPLES:
 }
 
 func runXenstoreMkdir(ctx context.Context, opts xsMkdirOptions, e *env) error {
-	if err := checkPaths(opts.Paths); err != nil {
+	if err := asUsage(xstool.CheckPaths(opts.Paths...)); err != nil {
 		return err
 	}
 	out := newChanges(e.global.DryRun)
@@ -479,28 +380,12 @@ func runXenstoreMkdir(ctx context.Context, opts xsMkdirOptions, e *env) error {
 		out.Changes = append(out.Changes, XenstoreChange{Op: "mkdir", Path: p})
 	}
 	if !out.DryRun {
-		err := e.withXenstore(ctx, true, func(c xsConn) error {
-			return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
-				for _, p := range opts.Paths {
-					if err := ops.Mkdir(ctx, p); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		})
+		err := e.withXenstore(ctx, true, func(c xsConn) error { return xstool.Mkdir(ctx, c, opts.Paths) })
 		if err != nil {
 			return err
 		}
 	}
 	return e.out.render(out)
-}
-
-type xsChmodOptions struct {
-	Path    string
-	Perms   xenstore.Perms
-	Recurse bool // -r: also every node below Path
-	Upto    bool // -u: also every parent of Path up to (not including) the root
 }
 
 func xenstoreChmodCommand(e *env) *cli.Command {
@@ -530,82 +415,28 @@ EXAMPLES:
 			if err != nil {
 				return asUsage(err)
 			}
-			opts := xsChmodOptions{Path: args[0], Perms: perms, Recurse: c.Bool("recurse"), Upto: c.Bool("upto")}
+			opts := xstool.Chmod{Path: args[0], Perms: perms, Recurse: c.Bool("recurse"), Upto: c.Bool("upto")}
 			return runXenstoreChmod(c.Context, opts, e)
 		},
 	}
 }
 
-func runXenstoreChmod(ctx context.Context, opts xsChmodOptions, e *env) error {
-	if err := xenstore.ValidatePath(opts.Path); err != nil {
-		return asUsage(err)
+func runXenstoreChmod(ctx context.Context, opts xstool.Chmod, e *env) error {
+	if err := asUsage(xstool.CheckPaths(opts.Path)); err != nil {
+		return err
 	}
 	out := newChanges(e.global.DryRun)
 	err := e.withXenstore(ctx, !out.DryRun, func(c xsConn) error {
-		if out.DryRun {
-			// Nothing is changed, so the listing need not be atomic.
-			return xsChmodWalk(ctx, c, opts, func(p string) error {
-				out.Changes = append(out.Changes, XenstoreChange{Op: "chmod", Path: p, Perms: opts.Perms.Strings()})
-				return nil
-			})
+		paths, err := opts.Apply(ctx, c, out.DryRun)
+		for _, p := range paths {
+			out.Changes = append(out.Changes, XenstoreChange{Op: "chmod", Path: p, Perms: opts.Perms.Strings()})
 		}
-		return c.Transact(ctx, func(tx *xenstore.Tx) error {
-			out.Changes = out.Changes[:0]
-			return xsChmodWalk(ctx, tx, opts, func(p string) error {
-				if err := tx.SetPerms(ctx, p, opts.Perms); err != nil {
-					return err
-				}
-				out.Changes = append(out.Changes, XenstoreChange{Op: "chmod", Path: p, Perms: opts.Perms.Strings()})
-				return nil
-			})
-		})
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return e.out.render(out)
-}
-
-// xsChmodWalk calls set for the nodes xenstore-chmod changes, in its
-// order: the path, then with Upto each parent up to but not including
-// the root, then with Recurse every node below the path, depth first.
-func xsChmodWalk(ctx context.Context, ops xenstore.Ops, opts xsChmodOptions, set func(path string) error) error {
-	if err := set(opts.Path); err != nil {
-		return err
-	}
-	if opts.Upto {
-		for p := opts.Path; ; {
-			i := strings.LastIndexByte(p, '/')
-			if i <= 0 {
-				break
-			}
-			p = p[:i]
-			if err := set(p); err != nil {
-				return err
-			}
-		}
-	}
-	if !opts.Recurse {
-		return nil
-	}
-	var walk func(dir string) error
-	walk = func(dir string) error {
-		children, err := ops.Directory(ctx, dir)
-		if err != nil {
-			return err
-		}
-		for _, name := range children {
-			p := joinPath(dir, name)
-			if err := set(p); err != nil {
-				return err
-			}
-			if err := walk(p); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return walk(opts.Path)
 }
 
 // --------------------------------------------------------------- perms
@@ -679,22 +510,16 @@ EXAMPLES:
 }
 
 func runXenstorePerms(ctx context.Context, opts xsPermsOptions, e *env) error {
-	if err := checkPaths(opts.Paths); err != nil {
+	if err := asUsage(xstool.CheckPaths(opts.Paths...)); err != nil {
 		return err
 	}
 	out := &XenstorePermsOutput{SchemaVersion: schemaVersion, prefix: opts.Prefix}
 	err := e.withXenstore(ctx, false, func(c xsConn) error {
-		return inTx(ctx, c, len(opts.Paths) > 1, func(ops xenstore.Ops) error {
-			out.Nodes = nil
-			for _, p := range opts.Paths {
-				perms, err := ops.GetPerms(ctx, p)
-				if err != nil {
-					return err
-				}
-				out.Nodes = append(out.Nodes, XenstorePerms{Path: p, Owner: perms.Owner(), Perms: perms.Strings()})
-			}
-			return nil
-		})
+		perms, err := xstool.Perms(ctx, c, opts.Paths)
+		for i, p := range perms {
+			out.Nodes = append(out.Nodes, XenstorePerms{Path: opts.Paths[i], Owner: p.Owner(), Perms: p.Strings()})
+		}
+		return err
 	})
 	return renderPartial(e, out, err)
 }
@@ -762,61 +587,13 @@ func runXenstoreWatch(ctx context.Context, opts xsWatchOptions, e *env) error {
 	if e.global.Sim {
 		return &notSupportedError{"xenstore watch: the simulated host cannot be watched (each xgo command holds it alone while it runs)"}
 	}
-	seen := map[string]bool{}
-	for _, p := range opts.Paths {
-		if err := xenstore.ValidateWatchPath(p); err != nil {
-			return asUsage(err)
-		}
-		if seen[p] {
-			return usagef("xenstore watch: path %q given twice", p)
-		}
-		seen[p] = true
+	if err := asUsage(xstool.CheckWatchPaths(opts.Paths)); err != nil {
+		return err
 	}
 	return e.withXenstore(ctx, false, func(c xsConn) error {
-		done := make(chan struct{})
-		var watches []*xenstore.Watch
-		defer func() {
-			close(done) // first release the forwarders, then unwatch
-			for _, w := range watches {
-				w.Close()
-			}
-		}()
-		events := make(chan xenstore.WatchEvent)
-		ended := make(chan error, len(opts.Paths))
-		for _, p := range opts.Paths {
-			w, err := c.Watch(ctx, p, p) // the token is the path, as xenstore-watch does
-			if err != nil {
-				return err
-			}
-			watches = append(watches, w)
-			e.logf("watching %s", p)
-			go func() {
-				for ev := range w.Events() {
-					select {
-					case events <- ev:
-					case <-done:
-						return
-					}
-				}
-				ended <- w.Err()
-			}()
-		}
-		for n := 0; opts.Count == 0 || n < opts.Count; n++ {
-			select {
-			case <-ctx.Done():
-				return nil // interrupted: the normal way to stop
-			case err := <-ended:
-				if err == nil {
-					err = errors.New("ended")
-				}
-				return fmt.Errorf("xenstore watch: %w", err)
-			case ev := <-events:
-				out := &XenstoreWatchEvent{SchemaVersion: schemaVersion, Path: ev.Path, Token: ev.Token, Overflow: ev.Overflow}
-				if err := e.out.stream(out); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		logSet := func(p string) { e.logf("watching %s", p) }
+		return xstool.Watch(ctx, c, opts.Paths, opts.Count, logSet, func(ev xenstore.WatchEvent) error {
+			return e.out.stream(&XenstoreWatchEvent{SchemaVersion: schemaVersion, Path: ev.Path, Token: ev.Token, Overflow: ev.Overflow})
+		})
 	})
 }

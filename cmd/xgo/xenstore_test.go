@@ -12,6 +12,7 @@ import (
 
 	"xgo.dev/xgo/xenstore"
 	"xgo.dev/xgo/xenstore/xenstored"
+	"xgo.dev/xgo/xstool"
 )
 
 // startXenstored serves a fresh in-process daemon on a Unix socket in a
@@ -146,55 +147,6 @@ func TestXenstoreLsGolden(t *testing.T) {
 	}
 }
 
-// TestXenstoreLsLayout checks the xenstore-ls rules one by one, on nodes
-// whose output is worked out by hand from xenstore_client.c's do_ls.
-func TestXenstoreLsLayout(t *testing.T) {
-	t.Parallel()
-	v := func(s string) *string { return &s }
-	o := &XenstoreLsOutput{Nodes: []XenstoreNode{
-		{Path: "/a", name: "a", Value: v("x"), Perms: []string{"n0"}},
-		{Path: "/a/bb", name: "bb", depth: 1, Value: v(""), Perms: []string{"b0", "r1"}},
-		{Path: "/a/bb/u", name: "u", depth: 2, Value: nil, Perms: []string{"n0"}},
-		{Path: "/c", name: "c", Value: v(strings.Repeat("v", 20))},
-	}}
-	var b strings.Builder
-	// A 32-column terminal: lines are limited to 30 columns and the
-	// permissions padding stops there too (min(60, 30)). "c" is not cut:
-	// the test uses the raw length, 1 + 20 + 8 = 29 <= 30. Its perms could
-	// not be read (nil): it gets the padding but no parenthesis.
-	o.perms = true
-	if err := o.writeText(&b, termInfo{tty: true, width: 32}); err != nil {
-		t.Fatal(err)
-	}
-	want := "a = \"x\"  . . . . . . . . . . .  (n0)\n" +
-		" bb = \"\" . . . . . . . . . . .  (b0,r1)\n" +
-		"  u:\n  (n0)\n" +
-		"c = \"vvvvvvvvvvvvvvvvvvvv\" . .\n"
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
-	}
-
-	// A 25-column terminal: 23 columns; "c" (1 + 20 + 8 > 23) is cut to
-	// 23 - 8 - 1 = 14 quoted bytes and ends in \...", without padding.
-	b.Reset()
-	if err := o.writeText(&b, termInfo{tty: true, width: 25}); err != nil {
-		t.Fatal(err)
-	}
-	if want := "c = \"vvvvvvvvvvvvvv\\...\"\n"; !strings.HasSuffix(b.String(), want) {
-		t.Errorf("cut line: got %q, want suffix %q", b.String(), want)
-	}
-	// -f: full paths, nothing cut, no padding.
-	b.Reset()
-	o.flat = true
-	if err := o.writeText(&b, termInfo{tty: true, width: 25}); err != nil {
-		t.Fatal(err)
-	}
-	want = "/a = \"x\"   (n0)\n/a/bb = \"\"   (b0,r1)\n/a/bb/u:\n  (n0)\n/c = \"vvvvvvvvvvvvvvvvvvvv\" \n"
-	if b.String() != want {
-		t.Errorf("-f -p:\ngot  %q\nwant %q", b.String(), want)
-	}
-}
-
 func TestXenstoreReadWrite(t *testing.T) {
 	t.Parallel()
 	srv, sock := startXenstored(t)
@@ -277,7 +229,7 @@ func snapshot(t *testing.T, srv *xenstored.Server) string {
 	t.Helper()
 	var b strings.Builder
 	err := srv.Walk("/", func(n xenstored.Node) error {
-		b.WriteString(n.Path + " " + sanitizeValue(n.Value) + " " + n.Perms.String() + "\n")
+		b.WriteString(n.Path + " " + xstool.Quote(n.Value) + " " + n.Perms.String() + "\n")
 		return nil
 	})
 	if err != nil {

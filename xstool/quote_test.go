@@ -1,11 +1,11 @@
-package main
+package xstool
 
 import (
 	"bytes"
 	"testing"
 )
 
-func TestSanitizeValue(t *testing.T) {
+func TestQuote(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in   []byte
@@ -20,13 +20,13 @@ func TestSanitizeValue(t *testing.T) {
 		{[]byte("é"), `\xc3\xa9`},
 	}
 	for _, tt := range tests {
-		if got := sanitizeValue(tt.in); got != tt.want {
-			t.Errorf("sanitizeValue(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Quote(tt.in); got != tt.want {
+			t.Errorf("Quote(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-func TestUnsanitizeValue(t *testing.T) {
+func TestUnquote(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in   string
@@ -45,25 +45,25 @@ func TestUnsanitizeValue(t *testing.T) {
 		{`end\`, []byte{'e', 'n', 'd', 0}},
 	}
 	for _, tt := range tests {
-		if got := unsanitizeValue(tt.in); !bytes.Equal(got, tt.want) {
-			t.Errorf("unsanitizeValue(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Unquote(tt.in); !bytes.Equal(got, tt.want) {
+			t.Errorf("Unquote(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-func FuzzSanitizeRoundTrip(f *testing.F) {
+func FuzzQuoteRoundTrip(f *testing.F) {
 	for _, s := range []string{"", "a", "\x00\x01\t\n\r\\", "\xff\x80", "x\\y"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
-		s := sanitizeValue(v)
+		s := Quote(v)
 		for i := 0; i < len(s); i++ {
 			if s[i] < ' ' || s[i] > '~' {
-				t.Fatalf("sanitizeValue(%q) = %q has a non-printable byte", v, s)
+				t.Fatalf("Quote(%q) = %q has a non-printable byte", v, s)
 			}
 		}
-		if back := unsanitizeValue(s); !bytes.Equal(back, v) {
-			t.Fatalf("unsanitizeValue(sanitizeValue(%q)) = %q", v, back)
+		if back := Unquote(s); !bytes.Equal(back, v) {
+			t.Fatalf("Unquote(Quote(%q)) = %q", v, back)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package xstool
 
 import "strings"
 
@@ -6,11 +6,11 @@ import "strings"
 // tools/xs-clients/xenstore_client.c (sanitise_value, unsanitise_value)
 // does it, so that xgo's text output and input match the real tools.
 
-// sanitizeValue quotes a value for printing: printable ASCII other than
+// Quote quotes a value for printing: printable ASCII other than
 // the backslash is kept; tab, newline, carriage return and backslash
 // become \t \n \r \\; bytes below 010 (octal) become \ and three octal
 // digits; every other byte becomes \x and two lowercase hex digits.
-func sanitizeValue(v []byte) string {
+func Quote(v []byte) string {
 	var b strings.Builder
 	b.Grow(len(v))
 	const hex = "0123456789abcdef"
@@ -38,12 +38,12 @@ func sanitizeValue(v []byte) string {
 	return b.String()
 }
 
-// unsanitizeValue undoes sanitizeValue for values given on the command
+// Unquote undoes Quote for values given on the command
 // line: \t \n \r \\ as above, \xHH with up to two hex digits (\x with none
 // stays "x"), \NNN with up to three octal digits (taken modulo 256), any
 // other escaped character stands for itself, and a backslash at the very
 // end gives a NUL byte, as xenstore-write does.
-func unsanitizeValue(s string) []byte {
+func Unquote(s string) []byte {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]

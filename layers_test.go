@@ -39,6 +39,7 @@ var layers = map[string]int{
 	"cpuset":          5,  // pure data, imports nothing of the module
 	"naming":          5,  // the toolstack's names and paths, imports nothing of the module
 	"yamlerr":         5,  // yaml.v3 error positions, imports nothing of the module
+	"yamlnode":        5,  // yaml.v3 nodes of the files xgo writes, imports nothing of the module
 	"suggest":         5,  // "did you mean", imports nothing of the module
 	".":               0,  // the module root holds only documentation
 }

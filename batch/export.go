@@ -14,6 +14,7 @@ import (
 	"xgo.dev/xgo/pcpu"
 	"xgo.dev/xgo/sched"
 	"xgo.dev/xgo/sound"
+	"xgo.dev/xgo/yamlnode"
 )
 
 // Export writes the layout of host h as a batch file that recreates it
@@ -38,7 +39,7 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 		return nil, err
 	}
 	var steps []*yaml.Node
-	add := func(op string, kvs ...any) { steps = append(steps, mapping(op, mapping(kvs...))) }
+	add := func(op string, kvs ...any) { steps = append(steps, yamlnode.Mapping(op, yamlnode.Mapping(kvs...))) }
 
 	var offline cpuset.Set
 	for _, c := range st.CPUs {
@@ -209,7 +210,7 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 	if len(steps) == 0 {
 		seq.Style = yaml.FlowStyle
 	}
-	root := mapping("version", Version, "steps", seq)
+	root := yamlnode.Mapping("version", Version, "steps", seq)
 	var b bytes.Buffer
 	b.WriteString("# xgo batch file: recreates this host's layout on a host with every\n")
 	b.WriteString("# CPU online in Pool-0 and every domain there (xgo batch run FILE).\n")
@@ -225,38 +226,6 @@ func Export(ctx context.Context, h *Host) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// mapping builds a YAML mapping from key, value pairs; a value is a
-// *yaml.Node, a string, an int or a bool. A mapping of scalars only is
-// written in flow style ({a: 1, b: 2}).
-func mapping(kvs ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-	for i := 0; i+1 < len(kvs); i += 2 {
-		n.Content = append(n.Content, scalar(kvs[i].(string)), value(kvs[i+1]))
-		if _, ok := kvs[i+1].(*yaml.Node); ok {
-			n.Style = 0
-		}
-	}
-	return n
-}
-
-func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
-
-func value(v any) *yaml.Node {
-	switch v := v.(type) {
-	case *yaml.Node:
-		return v
-	case string:
-		return scalar(v)
-	case int:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(v)}
-	case uint32:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(uint64(v), 10)}
-	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(v)}
-	}
-	panic(fmt.Sprintf("batch: no YAML form for %T", v))
 }
 
 // cardNode writes a card in the form of vsnd-attach --file.
@@ -280,13 +249,13 @@ func cardNode(c *sound.Card) *yaml.Node {
 		for _, s := range p.Streams {
 			sk := []any{"unique-id", s.UniqueID, "type", string(s.Type)}
 			sk = append(sk, paramKVs(s.Params)...)
-			streams = append(streams, mapping(sk...))
+			streams = append(streams, yamlnode.Mapping(sk...))
 		}
 		pk = append(pk, "streams", &yaml.Node{Kind: yaml.SequenceNode, Content: streams})
-		pcms = append(pcms, mapping(pk...))
+		pcms = append(pcms, yamlnode.Mapping(pk...))
 	}
 	kvs = append(kvs, "pcms", &yaml.Node{Kind: yaml.SequenceNode, Content: pcms})
-	return mapping(kvs...)
+	return yamlnode.Mapping(kvs...)
 }
 
 func paramKVs(p sound.Params) []any {
@@ -294,14 +263,14 @@ func paramKVs(p sound.Params) []any {
 	if len(p.SampleRates) > 0 {
 		l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 		for _, r := range p.SampleRates {
-			l.Content = append(l.Content, value(r))
+			l.Content = append(l.Content, yamlnode.Value(r))
 		}
 		kvs = append(kvs, "sample-rates", l)
 	}
 	if len(p.SampleFormats) > 0 {
 		l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 		for _, f := range p.SampleFormats {
-			l.Content = append(l.Content, scalar(f))
+			l.Content = append(l.Content, yamlnode.Scalar(f))
 		}
 		kvs = append(kvs, "sample-formats", l)
 	}

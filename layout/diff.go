@@ -17,6 +17,7 @@ import (
 	"xgo.dev/xgo/hypercall"
 	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/sched"
+	"xgo.dev/xgo/yamlnode"
 )
 
 // Options control Diff.
@@ -76,7 +77,7 @@ func (p *Plan) Batch() ([]byte, *batch.File, error) {
 	if len(p.steps) == 0 {
 		seq.Style = yaml.FlowStyle
 	}
-	root := mapping("version", batch.Version, "steps", seq)
+	root := yamlnode.FlowMapping("version", batch.Version, "steps", seq)
 	root.Style = 0
 	var b bytes.Buffer
 	b.WriteString("# xgo batch file: the steps from the host to " + p.File + "\n")
@@ -128,7 +129,7 @@ type differ struct {
 }
 
 func (d *differ) step(op string, kvs ...any) int {
-	st := mapping(op, mapping(kvs...))
+	st := yamlnode.FlowMapping(op, yamlnode.FlowMapping(kvs...))
 	st.Style = 0 // one step per line: "- op: {args}"
 	d.plan.steps = append(d.plan.steps, st)
 	return len(d.plan.steps)

@@ -13,6 +13,7 @@ import (
 
 	"xgo.dev/xgo/naming"
 	"xgo.dev/xgo/yamlerr"
+	"xgo.dev/xgo/yamlnode"
 
 	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/cpuset"
@@ -503,9 +504,9 @@ func oneLine(s string) string {
 // Encode writes f as a layout file, every key it has, in the order
 // Decode reads them.
 func Encode(f *File, header []string) ([]byte, error) {
-	root := mapping("version", Version)
+	root := yamlnode.FlowMapping("version", Version)
 	if f.OfflineCPUs != nil {
-		root.Content = append(root.Content, scalar("offline-cpus"), cpuNode(f.OfflineCPUs.Text))
+		root.Content = append(root.Content, yamlnode.Scalar("offline-cpus"), cpuNode(f.OfflineCPUs.Text))
 	}
 	if f.HasPools {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
@@ -530,11 +531,11 @@ func Encode(f *File, header []string) ([]byte, error) {
 						pk = append(pk, kv.k, int(*kv.v))
 					}
 				}
-				kvs = append(kvs, "params", mapping(pk...))
+				kvs = append(kvs, "params", yamlnode.FlowMapping(pk...))
 			}
-			seq.Content = append(seq.Content, mapping(kvs...))
+			seq.Content = append(seq.Content, yamlnode.FlowMapping(kvs...))
 		}
-		root.Content = append(root.Content, scalar("pools"), seq)
+		root.Content = append(root.Content, yamlnode.Scalar("pools"), seq)
 	}
 	if f.HasDomains {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
@@ -557,7 +558,7 @@ func Encode(f *File, header []string) ([]byte, error) {
 						rk = append(rk, "vcpu", int(r.VCPU))
 					}
 					rk = append(rk, "period", int(r.PeriodUS), "budget", int(r.BudgetUS), "extratime", r.Extratime)
-					l.Content = append(l.Content, mapping(rk...))
+					l.Content = append(l.Content, yamlnode.FlowMapping(rk...))
 				}
 				kvs = append(kvs, "rtds", l)
 			}
@@ -569,16 +570,16 @@ func Encode(f *File, header []string) ([]byte, error) {
 						ck = append(ck, "backend", c.Backend)
 					}
 					ck = append(ck, "card", batch.CardNode(c.Card))
-					l.Content = append(l.Content, mapping(ck...))
+					l.Content = append(l.Content, yamlnode.FlowMapping(ck...))
 				}
 				if len(l.Content) == 0 {
 					l.Style = yaml.FlowStyle
 				}
 				kvs = append(kvs, "vsnd", l)
 			}
-			seq.Content = append(seq.Content, mapping(kvs...))
+			seq.Content = append(seq.Content, yamlnode.FlowMapping(kvs...))
 		}
-		root.Content = append(root.Content, scalar("domains"), seq)
+		root.Content = append(root.Content, yamlnode.Scalar("domains"), seq)
 	}
 	root.Style = 0
 	var b bytes.Buffer
@@ -600,37 +601,5 @@ func cpuNode(list string) *yaml.Node {
 	if list == "" {
 		return &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 	}
-	return scalar(list)
-}
-
-// mapping builds a YAML mapping from key, value pairs; a value is a
-// *yaml.Node, a string, an int or a bool. A mapping of scalars only is
-// written in flow style ({a: 1, b: 2}).
-func mapping(kvs ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-	for i := 0; i+1 < len(kvs); i += 2 {
-		n.Content = append(n.Content, scalar(kvs[i].(string)), value(kvs[i+1]))
-		if v, ok := kvs[i+1].(*yaml.Node); ok && v.Kind != yaml.ScalarNode && v.Style != yaml.FlowStyle {
-			n.Style = 0
-		}
-	}
-	return n
-}
-
-func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
-
-func value(v any) *yaml.Node {
-	switch v := v.(type) {
-	case *yaml.Node:
-		return v
-	case string:
-		return scalar(v)
-	case int:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(v)}
-	case int64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
-	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(v)}
-	}
-	panic(fmt.Sprintf("layout: no YAML form for %T", v))
+	return yamlnode.Scalar(list)
 }

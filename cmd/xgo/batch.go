@@ -10,12 +10,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"xgo.dev/xgo/batch"
-	"xgo.dev/xgo/xensim"
+	"xgo.dev/xgo/host"
 )
 
 // The batch commands: xgo batch plan FILE and xgo batch run FILE.
@@ -138,7 +137,7 @@ func printPlan(ctx context.Context, e *env, f *batch.File) error {
 		return err
 	}
 	defer h.Close()
-	rep, err := planOn(ctx, e, f, h)
+	rep, err := planOn(ctx, f, h)
 	if rep != nil {
 		if rerr := e.out.render(&BatchOutput{Report: rep}); err == nil {
 			err = rerr
@@ -148,22 +147,10 @@ func printPlan(ctx context.Context, e *env, f *batch.File) error {
 }
 
 // planOn plans f on a simulated copy of h.
-func planOn(ctx context.Context, e *env, f *batch.File, h *xenHost) (*batch.Report, error) {
-	var cp *xensim.Sim
-	var err error
-	if h.sim != nil {
-		cp, err = h.sim.Copy()
-	} else {
-		xs, ok := h.xs.(batch.Store)
-		if !ok {
-			return nil, errors.New("batch: the host's XenStore cannot be reached (pool and domain names live there)")
-		}
-		start := time.Now()
-		cp, err = xensim.Capture(ctx, h.hv, xs)
-		e.logf("read the host into a simulated copy in %s", time.Since(start).Round(time.Millisecond))
-	}
+func planOn(ctx context.Context, f *batch.File, h *xenHost) (*batch.Report, error) {
+	cp, err := h.Copy(ctx)
 	if err != nil {
-		return nil, err
+		return nil, named("batch", err)
 	}
 	defer cp.Close()
 	return batch.Plan(ctx, f, cp)
@@ -182,7 +169,7 @@ func runBatch(c *cli.Context, e *env, name string) error {
 		return err
 	}
 	defer h.Close()
-	rep, err := planOn(c.Context, e, f, h)
+	rep, err := planOn(c.Context, f, h)
 	if err != nil {
 		if rep != nil {
 			_ = e.out.render(&BatchOutput{Report: rep})
@@ -199,15 +186,33 @@ func runBatch(c *cli.Context, e *env, name string) error {
 			return errors.New("batch run: not confirmed; nothing was changed")
 		}
 	}
-	xs, ok := h.xs.(batch.Store)
-	if !ok {
-		return errors.New("batch: the host's XenStore cannot be reached")
+	bh, err := h.Batch(c.Context)
+	if err != nil {
+		return named("batch", err)
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	out := &BatchOutput{}
+	return e.runJob(c.Context, out, func(ctx context.Context) (err error) {
+		out.Report, err = batch.Run(ctx, f, bh, e.runOptions(c))
+		return err
+	})
+}
+
+// named puts the command's name before host.ErrNoBatchStore.
+func named(cmd string, err error) error {
+	if errors.Is(err, host.ErrNoBatchStore) {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	return err
+}
+
+// runJob runs a batch job with a context that Ctrl-C (or SIGTERM)
+// cancels, so that it stops after the step under way and rolls back,
+// and prints out, the job's report, whatever happened.
+func (e *env) runJob(ctx context.Context, out any, run func(ctx context.Context) error) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	host := &batch.Host{HV: h.hv, XS: xs, Trace: func(l string) { e.logf("%s", l) }}
-	rep, err = batch.Run(ctx, f, host, e.runOptions(c))
-	if rerr := e.out.render(&BatchOutput{Report: rep}); err == nil {
+	err := run(ctx)
+	if rerr := e.out.render(out); err == nil {
 		err = rerr
 	}
 	return err

@@ -6,16 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"xgo.dev/xgo/batch"
 	"xgo.dev/xgo/layout"
-	"xgo.dev/xgo/xensim"
 )
 
 // The layout commands: xgo diff FILE and xgo apply FILE.
@@ -137,19 +132,11 @@ func readLayout(e *env, name string) (*layout.File, error) {
 	return f, nil
 }
 
-func batchHost(e *env, h *xenHost) (*batch.Host, error) {
-	xs, ok := h.xs.(batch.Store)
-	if !ok {
-		return nil, errors.New("layout: the host's XenStore cannot be reached (pool and domain names live there)")
-	}
-	return &batch.Host{HV: h.hv, XS: xs, Trace: func(l string) { e.logf("%s", l) }}, nil
-}
-
 // diffOn diffs the host with f and prints the warnings.
 func diffOn(c *cli.Context, e *env, f *layout.File, h *xenHost) (*layout.Plan, error) {
-	bh, err := batchHost(e, h)
+	bh, err := h.Batch(c.Context)
 	if err != nil {
-		return nil, err
+		return nil, named("layout", err)
 	}
 	p, err := layout.Diff(c.Context, bh, f, layout.Options{Prune: c.Bool("prune"), Strict: c.Bool("strict")})
 	if errors.Is(err, layout.ErrInvalid) {
@@ -164,63 +151,26 @@ func diffOn(c *cli.Context, e *env, f *layout.File, h *xenHost) (*layout.Plan, e
 	return p, nil
 }
 
-// copyOf is a simulated copy of h to plan on.
-func copyOf(ctx context.Context, e *env, h *xenHost) (*xensim.Sim, error) {
-	if h.sim != nil {
-		return h.sim.Copy()
-	}
-	xs, ok := h.xs.(batch.Store)
-	if !ok {
-		return nil, errors.New("layout: the host's XenStore cannot be reached (pool and domain names live there)")
-	}
-	start := time.Now()
-	cp, err := xensim.Capture(ctx, h.hv, xs)
-	e.logf("read the host into a simulated copy in %s", time.Since(start).Round(time.Millisecond))
-	return cp, err
-}
-
 func runApply(c *cli.Context, e *env, name string) error {
 	f, err := readLayout(e, name)
 	if err != nil {
 		return err
 	}
-	check := c.Bool("check") || e.global.DryRun
+	if c.Bool("check") || e.global.DryRun {
+		return checkApply(c, e, f)
+	}
 	h, err := openHost(c.Context, e, true, false)
 	if err != nil {
 		return err
 	}
 	p, err := diffOn(c, e, f, h)
-	if err != nil || p.InSync() || check {
-		defer h.Close()
-		if err != nil {
-			return err
-		}
-		mode := "apply"
-		if check {
-			mode = "check"
-		}
-		rep := layout.NewReport(p, mode)
-		if p.InSync() {
-			return e.out.render(&LayoutOutput{Report: rep})
-		}
-		cp, err := copyOf(c.Context, e, h)
-		if err != nil {
-			return err
-		}
-		defer cp.Close()
-		perr := layout.Check(c.Context, p, cp, rep)
-		if rerr := e.out.render(&LayoutOutput{Report: rep}); rerr != nil {
-			return rerr
-		}
-		if perr != nil {
-			return perr
-		}
-		if c.Bool("check") {
-			return fmt.Errorf("%s: %w: %d changes in %d steps would be made", f.Name, layout.ErrOutOfSync, len(p.Changes), len(rep.Steps))
-		}
-		return nil // -N: the plan is what would be done
-	}
 	h.Close()
+	if err != nil {
+		return err
+	}
+	if p.InSync() {
+		return e.out.render(&LayoutOutput{Report: layout.NewReport(p, "apply")})
+	}
 
 	// The host differs: take the lock, then look again, since another
 	// job may have changed it meanwhile.
@@ -238,30 +188,60 @@ func runApply(c *cli.Context, e *env, name string) error {
 		return err
 	}
 	defer h.Close()
-	p, err = diffOn(c, e, f, h)
-	if err != nil {
+	if p, err = diffOn(c, e, f, h); err != nil {
 		return err
 	}
 	rep := layout.NewReport(p, "apply")
 	if p.InSync() {
 		return e.out.render(&LayoutOutput{Report: rep})
 	}
-	cp, err := copyOf(c.Context, e, h)
+	cp, err := h.Copy(c.Context)
 	if err != nil {
-		return err
+		return named("layout", err)
 	}
 	defer cp.Close()
-	bh, err := batchHost(e, h)
+	bh, err := h.Batch(c.Context)
+	if err != nil {
+		return named("layout", err)
+	}
+	return e.runJob(c.Context, &LayoutOutput{Report: rep}, func(ctx context.Context) error {
+		return layout.Apply(ctx, p, bh, cp, e.runOptions(c), rep)
+	})
+}
+
+// checkApply is apply --check and apply -N: the differences and the
+// plan, on a simulated copy of the host; --check fails when they are not
+// empty.
+func checkApply(c *cli.Context, e *env, f *layout.File) error {
+	h, err := openHost(c.Context, e, true, false)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err = layout.Apply(ctx, p, bh, cp, e.runOptions(c), rep)
-	if rerr := e.out.render(&LayoutOutput{Report: rep}); err == nil {
-		err = rerr
+	defer h.Close()
+	p, err := diffOn(c, e, f, h)
+	if err != nil {
+		return err
 	}
-	return err
+	rep := layout.NewReport(p, "check")
+	if p.InSync() {
+		return e.out.render(&LayoutOutput{Report: rep})
+	}
+	cp, err := h.Copy(c.Context)
+	if err != nil {
+		return named("layout", err)
+	}
+	defer cp.Close()
+	perr := layout.Check(c.Context, p, cp, rep)
+	if rerr := e.out.render(&LayoutOutput{Report: rep}); rerr != nil {
+		return rerr
+	}
+	if perr != nil {
+		return perr
+	}
+	if c.Bool("check") {
+		return fmt.Errorf("%s: %w: %d changes in %d steps would be made", f.Name, layout.ErrOutOfSync, len(p.Changes), len(rep.Steps))
+	}
+	return nil // -N: the plan is what would be done
 }
 
 // LayoutOutput is what diff and apply print.
